@@ -1,0 +1,92 @@
+package input
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"testing"
+)
+
+const benchRows = 100_000
+
+// benchCSV is a Cognito-export-like file: the known columns among others.
+func benchCSV(rows int) []byte {
+	var b bytes.Buffer
+	b.WriteString("name,email,email_verified,phone_number,user_pool_id,cognito:mfa_enabled,cognito:username\n")
+	for i := range rows {
+		fmt.Fprintf(&b, "User %d,user%d@example.com,true,+1555%07d,us-east-1_AbC123,false,user-%08d\n", i, i, i, i)
+	}
+	return b.Bytes()
+}
+
+func benchNDJSON(rows int) []byte {
+	var b bytes.Buffer
+	for i := range rows {
+		fmt.Fprintf(&b, `{"username":"user-%08d","email":"user%d@example.com","user_pool_id":"us-east-1_AbC123","name":"User %d"}`+"\n", i, i, i)
+	}
+	return b.Bytes()
+}
+
+// benchRead reads all of data b.N times and reports time and allocations
+// per row next to the per-file figures.
+func benchRead(b *testing.B, data []byte, f Format) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	rows := 0
+	for b.Loop() {
+		rd, err := Open(bytes.NewReader(data), f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			row, err := rd.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			if row.Err != "" || row.Username == "" {
+				b.Fatalf("row %d: %+v", row.N, row)
+			}
+			rows++
+		}
+	}
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(rows), "ns/row")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(rows), "allocs/row")
+}
+
+func BenchmarkCSVReader(b *testing.B) { benchRead(b, benchCSV(benchRows), CSV) }
+
+func BenchmarkNDJSONReader(b *testing.B) { benchRead(b, benchNDJSON(benchRows), NDJSON) }
+
+func BenchmarkScan(b *testing.B) {
+	data := benchCSV(benchRows)
+	for _, bc := range []struct {
+		name    string
+		runSize int
+	}{
+		{"in_memory", 0},
+		{"spill_10k_runs", 10_000},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			opts := ScanOptions{RunSize: bc.runSize, TempDir: b.TempDir()}
+			for b.Loop() {
+				sum, err := ScanWithOptions(bytes.NewReader(data), CSV, func(r Row) string { return r.Username }, opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if sum.Rows != benchRows || sum.Dups.Len() != 0 {
+					b.Fatalf("summary: %d rows, %d dups", sum.Rows, sum.Dups.Len())
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,297 @@
+package input
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode"
+
+	"github.com/gocarina/gocsv"
+)
+
+// ErrNoColumns means the CSV header names none of the columns cogsweep
+// reads. The CLI exits 2 on it. The header itself is never quoted in the
+// message: a file without a header has a data row there, maybe a token.
+var ErrNoColumns = errors.New("no known column in the CSV header (want username, cognito:username, user_pool_id, access_token, sub or email)")
+
+// ErrRecordTooLong means one CSV record grew past the reader's limit
+// (1 MiB), almost always a quote that never closes. Reading stops: the
+// parser cannot resume in the middle of a quoted field.
+var ErrRecordTooLong = errors.New("record too long")
+
+const (
+	// maxCSVRecord bounds the memory of one record. A real row is a few
+	// hundred bytes; a quote that never closes would otherwise make
+	// encoding/csv buffer the rest of the file.
+	maxCSVRecord = 1 << 20
+	csvBufSize   = 64 << 10
+)
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// csvColumns is the struct gocsv maps CSV columns into. Its tags are the one
+// place that names the columns cogsweep reads; several names for a field
+// are aliases.
+type csvColumns struct {
+	Username    string `csv:"username,Username,cognito:username"`
+	UserPoolID  string `csv:"user_pool_id"`
+	AccessToken string `csv:"access_token"`
+	Sub         string `csv:"sub"`
+	Email       string `csv:"email"`
+}
+
+// field is a Row field that a column can fill.
+type field int
+
+const (
+	fUsername field = iota
+	fUserPoolID
+	fAccessToken
+	fSub
+	fEmail
+	nFields
+)
+
+// csvReader streams Rows from CSV.
+//
+// gocsv decides which field each header name maps to (from csvColumns'
+// tags), once per header; the records are then copied into Rows by column
+// index straight from encoding/csv. gocsv's own record path (Unmarshaller,
+// UnmarshalToChan) cannot be used per record here: it cannot tell a line
+// of spaces (skipped, not numbered) from a row, its reflection costs six
+// allocations and twice the time per row of a Cognito export against one
+// allocation here, and its channel variants stop at the first parse error
+// and need a goroutine per file.
+type csvReader struct {
+	cr   *csv.Reader
+	lim  *recordLimiter
+	cols Columns
+	idx  [nFields]int // column of each field, -1 when absent
+	n    int          // records returned so far
+	line int          // line of the last record read, for ErrRecordTooLong
+	err  error        // the error that ended reading; the parser cannot go on after it
+}
+
+// NewCSVReader reads the header of r and returns a Reader over its records.
+// It fails with ErrNoColumns when the header names no known column (an
+// empty input has no header, so it fails the same way).
+func NewCSVReader(r io.Reader) (Reader, error) {
+	return newCSVReader(r, maxCSVRecord)
+}
+
+func newCSVReader(r io.Reader, maxRecord int) (*csvReader, error) {
+	lim := &recordLimiter{r: r, max: int64(maxRecord) + csvBufSize}
+	br := bufio.NewReaderSize(lim, csvBufSize)
+	// A BOM before a quoted first header would read as a bare quote, so it
+	// goes before the parser sees it.
+	if b, err := br.Peek(len(utf8BOM)); err == nil && bytes.Equal(b, utf8BOM) {
+		if _, err := br.Discard(len(utf8BOM)); err != nil {
+			return nil, fmt.Errorf("read csv header: %w", err)
+		}
+	}
+	cr := csv.NewReader(br) // reuses br: it is a *bufio.Reader of at least 4 KiB
+	cr.FieldsPerRecord = -1 // a short or long row is a row, judged later by its values
+	cr.ReuseRecord = true
+	cr.LazyQuotes = false
+
+	c := &csvReader{cr: cr, lim: lim}
+	header, err := c.read()
+	if errors.Is(err, io.EOF) {
+		return nil, ErrNoColumns
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read csv header: %w", err)
+	}
+	if err := c.mapHeader(header); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// mapHeader finds the column of each field. When two columns map to the same
+// field (a repeated name, or username next to cognito:username) the first
+// one wins.
+func (c *csvReader) mapHeader(header []string) error {
+	for f := range c.idx {
+		c.idx[f] = -1
+	}
+	found := false
+	for j, name := range header {
+		f, ok, err := fieldOf(normalizeHeader(name))
+		if err != nil {
+			return err
+		}
+		if ok && c.idx[f] < 0 {
+			c.idx[f] = j
+			found = true
+		}
+	}
+	if !found {
+		return ErrNoColumns
+	}
+	c.cols = Columns{
+		Username:    c.idx[fUsername] >= 0,
+		Sub:         c.idx[fSub] >= 0,
+		Email:       c.idx[fEmail] >= 0,
+		UserPoolID:  c.idx[fUserPoolID] >= 0,
+		AccessToken: c.idx[fAccessToken] >= 0,
+	}
+	return nil
+}
+
+// normalizeHeader trims spaces and byte order marks from a header name.
+func normalizeHeader(name string) string {
+	return strings.TrimFunc(name, func(r rune) bool {
+		return unicode.IsSpace(r) || r == '\uFEFF'
+	})
+}
+
+// fieldOf asks gocsv which field a header name maps to, by decoding a
+// one-cell record under that name into csvColumns. It runs once per column
+// of the header, never per row.
+func fieldOf(name string) (field, bool, error) {
+	if name == "" {
+		return 0, false, nil
+	}
+	probe := csv.NewReader(strings.NewReader("h\nx\n"))
+	um, err := gocsv.NewUnmarshaller(probe, csvColumns{})
+	if err != nil {
+		return 0, false, fmt.Errorf("map csv header: %w", err)
+	}
+	if err := um.RenormalizeHeaders(func([]string) []string { return []string{name} }); err != nil {
+		return 0, false, fmt.Errorf("map csv header: %w", err)
+	}
+	v, err := um.Read()
+	if err != nil {
+		return 0, false, fmt.Errorf("map csv header: %w", err)
+	}
+	got := v.(csvColumns)
+	switch "x" {
+	case got.Username:
+		return fUsername, true, nil
+	case got.UserPoolID:
+		return fUserPoolID, true, nil
+	case got.AccessToken:
+		return fAccessToken, true, nil
+	case got.Sub:
+		return fSub, true, nil
+	case got.Email:
+		return fEmail, true, nil
+	}
+	return 0, false, nil
+}
+
+// Columns reports which known columns the header has.
+func (c *csvReader) Columns() Columns { return c.cols }
+
+// Next returns the next record as a Row. A record the parser rejects comes
+// back as a Row with Err set, and the following call goes on with the next
+// record.
+func (c *csvReader) Next() (Row, error) {
+	if c.err != nil {
+		return Row{}, c.err
+	}
+	row, err := c.next()
+	if err != nil {
+		c.err = err
+	}
+	return row, err
+}
+
+func (c *csvReader) next() (Row, error) {
+	rec, err := c.read()
+	if err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			c.n++
+			return Row{
+				N:        c.n,
+				Line:     pe.StartLine,
+				Err:      parseErrorText(pe),
+				QuoteErr: errors.Is(pe.Err, csv.ErrQuote),
+			}, nil
+		}
+		if errors.Is(err, io.EOF) {
+			return Row{}, io.EOF
+		}
+		if errors.Is(err, ErrRecordTooLong) {
+			return Row{}, fmt.Errorf("read csv: the record after line %d is longer than %d bytes (a quote that never closes?): %w",
+				c.line, c.lim.max-csvBufSize, ErrRecordTooLong)
+		}
+		return Row{}, fmt.Errorf("read csv: %w", err)
+	}
+	c.n++
+	line, _ := c.cr.FieldPos(0)
+	row := Row{N: c.n, Line: line}
+	row.Username = c.value(rec, fUsername)
+	row.UserPoolID = c.value(rec, fUserPoolID)
+	row.AccessToken = c.value(rec, fAccessToken)
+	row.Sub = c.value(rec, fSub)
+	row.Email = c.value(rec, fEmail)
+	return row, nil
+}
+
+// read returns the next record that is not blank. encoding/csv skips empty
+// lines itself but returns a line of spaces as a record of one field.
+// A record of one field that is only spaces counts as blank even when it
+// is quoted: it cannot name a user either way.
+func (c *csvReader) read() ([]string, error) {
+	for {
+		c.lim.reset()
+		rec, err := c.cr.Read()
+		if err != nil {
+			return nil, err
+		}
+		c.line, _ = c.cr.FieldPos(len(rec) - 1)
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue
+		}
+		return rec, nil
+	}
+}
+
+func (c *csvReader) value(rec []string, f field) string {
+	j := c.idx[f]
+	if j < 0 || j >= len(rec) {
+		return ""
+	}
+	return strings.TrimSpace(rec[j])
+}
+
+// parseErrorText describes a rejected record without quoting any of it (it
+// may hold a token).
+func parseErrorText(pe *csv.ParseError) string {
+	switch {
+	case errors.Is(pe.Err, csv.ErrBareQuote):
+		return fmt.Sprintf("csv: bare quote in non-quoted field on line %d", pe.Line)
+	case errors.Is(pe.Err, csv.ErrQuote) && pe.StartLine != pe.Line:
+		return fmt.Sprintf("csv: extraneous or missing quote in quoted field on line %d (record starts on line %d)", pe.Line, pe.StartLine)
+	case errors.Is(pe.Err, csv.ErrQuote):
+		return fmt.Sprintf("csv: extraneous or missing quote in quoted field on line %d", pe.Line)
+	}
+	return fmt.Sprintf("csv: %v on line %d", pe.Err, pe.Line)
+}
+
+// recordLimiter fails reads once more than max bytes were pulled since the
+// last reset (the start of a record). encoding/csv grows its buffers without
+// bound on a huge line; this caps it. The count includes what the bufio
+// layer reads ahead, so max carries that slack.
+type recordLimiter struct {
+	r      io.Reader
+	n, max int64
+}
+
+func (l *recordLimiter) reset() { l.n = 0 }
+
+func (l *recordLimiter) Read(p []byte) (int, error) {
+	if l.n > l.max {
+		return 0, ErrRecordTooLong
+	}
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	return n, err
+}
