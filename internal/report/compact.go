@@ -1,0 +1,297 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/cogsweep/cogsweep/internal/fsutil"
+)
+
+// CompactResult describes a report after Compact.
+type CompactResult struct {
+	Have    *Bitset         // rows 1..rows that have a line
+	Counts  map[Outcome]int // outcomes of the lines kept
+	Lines   int             // record lines before compaction (torn tail excluded)
+	Kept    int             // lines kept: one per row in Have
+	Dropped int             // lines removed: superseded, unparsable or out of range
+	Torn    bool            // a torn last line was removed
+}
+
+// State is what a resumed run needs from its report.
+type State struct {
+	// Settled holds the rows a resumed run leaves alone: their last
+	// outcome is Settled(transient, retryFailed).
+	Settled *Bitset
+	Have    *Bitset // rows that have a line
+	Counts  map[Outcome]int
+	Dropped int // lines Compact removed
+}
+
+// backChunk is the read size of the backward pass.
+const backChunk = 256 << 10
+
+// Compact rewrites the report at path so that it holds its header and
+// exactly one line per row that has any: the last line for a row, in file
+// order, wins (a resumed run appends the newer outcome). Torn and unparsable
+// lines, and lines whose row is outside 1..rows, are dropped.
+//
+// Memory is O(rows/8 + lines/8): a backward pass marks each row the first
+// time it is met (that is its last line) in a bitset and records one keep bit
+// per line; a forward pass copies the kept lines. A file with nothing to drop
+// is not rewritten (only a torn tail is cut). A rewrite goes through a temp
+// file in the same directory, fsync, rename and directory fsync, so a crash
+// leaves either the old file or the new one.
+//
+// A file that is empty or holds only a torn header is truncated to empty (the
+// next OpenWriter writes the header). Compact must not run while a Writer has
+// the file open; the checkpoint lock serializes runs.
+func Compact(path string, rows int) (CompactResult, error) {
+	return compact(path, rows, nil)
+}
+
+// Load compacts the report at path and returns which rows are settled for a
+// resume. retryFailed makes permanent failures unsettled too (--retry-failed).
+// A missing file is an error wrapping fs.ErrNotExist.
+func Load(path string, rows int, retryFailed bool) (State, error) {
+	settled := NewBitset(max(rows, 0) + 1)
+	res, err := compact(path, rows, func(row int, o Outcome, transient bool) {
+		if o.Settled(transient, retryFailed) {
+			settled.Set(row)
+		}
+	})
+	if err != nil {
+		return State{}, fmt.Errorf("load report: %w", err)
+	}
+	return State{Settled: settled, Have: res.Have, Counts: res.Counts, Dropped: res.Dropped}, nil
+}
+
+// Count returns the outcome counts of the report at path, the last line per
+// row winning, and how many rows have a line, without rewriting the file.
+// Rows outside 1..Rows of the file's header are not counted. It is meant for
+// status while a run may be appending: a torn tail is ignored.
+func Count(path string) (map[Outcome]int, int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("count report: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, 0, fmt.Errorf("count report: %w", err)
+	}
+	end, err := fsutil.CompleteSize(f, st.Size())
+	if err != nil {
+		return nil, 0, fmt.Errorf("count report %s: %w", path, err)
+	}
+	if end == 0 {
+		return map[Outcome]int{}, 0, nil
+	}
+	h, hdrLen, err := readHeader(io.NewSectionReader(f, 0, end))
+	if err != nil {
+		return nil, 0, fmt.Errorf("count report %s: %w", path, err)
+	}
+	res, err := lastWins(f, hdrLen, end, max(h.Rows, 0), nil, nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("count report %s: %w", path, err)
+	}
+	return res.Counts, res.Kept, nil
+}
+
+func compact(path string, rows int, kept func(row int, o Outcome, transient bool)) (CompactResult, error) {
+	rows = max(rows, 0)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return CompactResult{}, fmt.Errorf("compact report: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return CompactResult{}, fmt.Errorf("compact report: %w", err)
+	}
+	end, err := fsutil.CompleteSize(f, st.Size())
+	if err != nil {
+		return CompactResult{}, fmt.Errorf("compact report %s: %w", path, err)
+	}
+	torn := end < st.Size()
+	if end == 0 {
+		// Killed before the header was whole: nothing to keep.
+		if err := truncate(f, 0, torn); err != nil {
+			return CompactResult{}, fmt.Errorf("compact report %s: %w", path, err)
+		}
+		return CompactResult{Have: NewBitset(rows + 1), Counts: map[Outcome]int{}, Torn: torn}, nil
+	}
+	_, hdrLen, err := readHeader(io.NewSectionReader(f, 0, end))
+	if err != nil {
+		return CompactResult{}, fmt.Errorf("compact report %s: %w", path, err)
+	}
+	var keep growBits
+	res, err := lastWins(f, hdrLen, end, rows, &keep, kept)
+	if err != nil {
+		return CompactResult{}, fmt.Errorf("compact report %s: %w", path, err)
+	}
+	res.Torn = torn
+	if res.Dropped == 0 {
+		if err := truncate(f, end, torn); err != nil {
+			return CompactResult{}, fmt.Errorf("compact report %s: %w", path, err)
+		}
+		return res, nil
+	}
+	if err := rewrite(path, f, hdrLen, end, res.Lines, &keep); err != nil {
+		return CompactResult{}, fmt.Errorf("compact report %s: %w", path, err)
+	}
+	return res, nil
+}
+
+func truncate(f *os.File, size int64, needed bool) error {
+	if !needed {
+		return nil
+	}
+	if err := f.Truncate(size); err != nil {
+		return fmt.Errorf("cut torn line: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("cut torn line: fsync: %w", err)
+	}
+	return nil
+}
+
+// lastWins reads the record lines in [start,end) backwards and keeps, for
+// each row in 1..rows, the first line met: the last one in file order. keep,
+// when not nil, gets one bit per line ordinal counted from the end.
+func lastWins(f io.ReaderAt, start, end int64, rows int, keep *growBits, kept func(int, Outcome, bool)) (CompactResult, error) {
+	res := CompactResult{Have: NewBitset(rows + 1), Counts: map[Outcome]int{}}
+	in := newInterner()
+	k := 0
+	err := scanBackward(f, start, end, backChunk, func(raw []byte, _ int64) error {
+		ord := k
+		k++
+		res.Lines++
+		row, o, tr, ok := parseLine(raw, in)
+		if !ok || row > rows || res.Have.Has(row) {
+			return nil
+		}
+		res.Have.Set(row)
+		res.Counts[o]++
+		res.Kept++
+		if keep != nil {
+			keep.set(ord)
+		}
+		if kept != nil {
+			kept(row, o, tr)
+		}
+		return nil
+	})
+	res.Dropped = res.Lines - res.Kept
+	return res, err
+}
+
+// rewrite copies the header and the kept lines of f into a temp file and
+// renames it over path.
+func rewrite(path string, f *os.File, hdrLen, end int64, lines int, keep *growBits) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".compact-*")
+	if err != nil {
+		return fmt.Errorf("create temp: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	defer tmp.Close()
+	if err := tmp.Chmod(0o600); err != nil {
+		return fmt.Errorf("chmod temp: %w", err)
+	}
+	w := bufio.NewWriterSize(tmp, 256<<10)
+	if _, err := io.Copy(w, io.NewSectionReader(f, 0, hdrLen)); err != nil {
+		return fmt.Errorf("copy header: %w", err)
+	}
+	lr := fsutil.NewLineReader(io.NewSectionReader(f, hdrLen, end-hdrLen), hdrLen)
+	for i := 0; ; i++ {
+		raw, _, _, err := lr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("read: %w", err)
+		}
+		if !keep.has(lines - 1 - i) {
+			continue
+		}
+		if _, err := w.Write(raw); err != nil {
+			return fmt.Errorf("write temp: %w", err)
+		}
+		if err := w.WriteByte('\n'); err != nil {
+			return fmt.Errorf("write temp: %w", err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("write temp: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("fsync temp: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("close temp: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("rename: %w", err)
+	}
+	return fsutil.SyncDir(dir)
+}
+
+// scanBackward calls fn for each line in [start,end) of f, last line first,
+// without its newline. start must be a line start and end a line end (just
+// after a newline). The buffer grows only for a line longer than chunk.
+func scanBackward(f io.ReaderAt, start, end int64, chunk int, fn func(line []byte, off int64) error) error {
+	buf := make([]byte, chunk)
+	carry := 0 // buf[len(buf)-carry:] ends a line that starts before pos, newline included
+	pos := end
+	for pos > start {
+		if carry == len(buf) {
+			grown := make([]byte, 2*len(buf))
+			copy(grown[len(grown)-carry:], buf)
+			buf = grown
+		}
+		n := min(int64(len(buf)-carry), pos-start)
+		lo := len(buf) - carry - int(n)
+		if _, err := f.ReadAt(buf[lo:lo+int(n)], pos-n); err != nil {
+			return fmt.Errorf("read backwards: %w", err)
+		}
+		pos -= n
+		win := buf[lo:] // file bytes from pos on; ends with a newline
+		j := len(win) - 1
+		for {
+			i := bytes.LastIndexByte(win[:j], '\n')
+			if i < 0 {
+				break
+			}
+			if err := fn(win[i+1:j], pos+int64(i)+1); err != nil {
+				return err
+			}
+			j = i
+		}
+		if pos == start {
+			return fn(win[:j], pos)
+		}
+		carry = j + 1
+		copy(buf[len(buf)-carry:], win[:carry])
+	}
+	return nil
+}
+
+// growBits is a bitset that grows as bits are set, for the per-line keep
+// marks whose count is not known before the pass.
+type growBits struct{ words []uint64 }
+
+func (g *growBits) set(i int) {
+	for i>>6 >= len(g.words) {
+		g.words = append(g.words, 0)
+	}
+	g.words[i>>6] |= 1 << (uint(i) & 63)
+}
+
+func (g *growBits) has(i int) bool {
+	return i >= 0 && i>>6 < len(g.words) && g.words[i>>6]&(1<<(uint(i)&63)) != 0
+}
