@@ -1,0 +1,74 @@
+package checkpoint
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cogsweep/cogsweep/internal/fsutil"
+)
+
+// ArchiveLayout is the UTC timestamp added to an archived file's name.
+const ArchiveLayout = "20060102T150405Z"
+
+// Archive renames each existing file in paths to <name>.<UTC timestamp>
+// beside it, all with the same timestamp so a report and its checkpoint pair
+// up. A name already taken gets a -1, -2, ... suffix: nothing is ever
+// overwritten. Missing files are skipped. The directories are fsynced. It
+// returns the new names of the files it moved.
+func Archive(paths ...string) ([]string, error) {
+	return archive(time.Now(), paths)
+}
+
+func archive(now time.Time, paths []string) ([]string, error) {
+	stamp := now.UTC().Format(ArchiveLayout)
+	var moved []string
+	dirs := map[string]bool{}
+	for _, p := range paths {
+		if _, err := os.Lstat(p); errors.Is(err, os.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return moved, fmt.Errorf("archive %s: %w", p, err)
+		}
+		dst, err := renameAside(p, p+"."+stamp)
+		if err != nil {
+			return moved, fmt.Errorf("archive %s: %w", p, err)
+		}
+		moved = append(moved, dst)
+		dirs[filepath.Dir(p)] = true
+	}
+	for d := range dirs {
+		if err := fsutil.SyncDir(d); err != nil {
+			return moved, fmt.Errorf("archive: %w", err)
+		}
+	}
+	return moved, nil
+}
+
+// renameAside renames p to base, or base-1, base-2, ... if taken.
+func renameAside(p, base string) (string, error) {
+	dst := base
+	for i := 1; ; i++ {
+		err := renameNoReplace(p, dst)
+		if err == nil {
+			return dst, nil
+		}
+		if !errors.Is(err, os.ErrExist) || i > 1000 {
+			return "", err
+		}
+		dst = fmt.Sprintf("%s-%d", base, i)
+	}
+}
+
+// checkThenRename is the rename used where the kernel cannot refuse to
+// replace.
+func checkThenRename(old, new string) error {
+	if _, err := os.Lstat(new); err == nil {
+		return &os.LinkError{Op: "rename", Old: old, New: new, Err: os.ErrExist}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return os.Rename(old, new)
+}
