@@ -1,0 +1,393 @@
+// Package batch is the pipeline of a run: rows from a reader are validated,
+// handed to a fixed pool of workers that call Cognito under shared rate
+// limiters, and their outcomes are written by a single collector.
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/cogsweep/cogsweep/internal/cognito"
+	"github.com/cogsweep/cogsweep/internal/input"
+	"github.com/cogsweep/cogsweep/internal/report"
+	"github.com/cogsweep/cogsweep/internal/retry"
+)
+
+// Limiter paces calls of one quota category. Every attempt takes a token,
+// retries included: the service counts attempts, not rows.
+type Limiter interface {
+	Wait(ctx context.Context) error
+	Throttled()
+	Succeeded(latency time.Duration)
+	Rate() float64
+}
+
+// Sink receives the final outcome of each row, one call per row, from a
+// single goroutine.
+type Sink interface {
+	Write(r *report.Record) error
+	Sync() error
+}
+
+// IntentLog durably notes, before a mutating call, that the call may reach
+// the service, so a later attempt after a crash knows it.
+type IntentLog interface {
+	Intent(row int, read string) error
+	Sync() error
+}
+
+// Read results journaled with an intent.
+const (
+	ReadEnabled  = "enabled"
+	ReadDisabled = "disabled"
+	ReadNone     = "" // the action made no read before its mutating call
+)
+
+// Options is what to do with each row.
+type Options struct {
+	Action Action
+	// Pool is --user-pool-id: the pool of rows that name none.
+	Pool string
+	// Region is the run's region; a row naming a pool of another region is
+	// invalid rather than a call that could never succeed.
+	Region     string
+	Attributes []string
+	DryRun     bool
+	// Concurrency is the number of workers, and so the most mutating calls a
+	// kill can leave in flight.
+	Concurrency  int
+	Retry        retry.Policy
+	CallTimeout  time.Duration
+	DrainTimeout time.Duration
+	// MaxStreak rows in a row that fail after every retry (or are refused by
+	// a WAF) stop the run: the service, not the rows, is the problem.
+	MaxStreak int
+	// ConfirmedPools, when not nil, are the only pools a destructive action
+	// may touch; rows naming another pool are invalid.
+	ConfirmedPools map[string]bool
+	// OnlyDisabledFor, for delete, deletes only users that are disabled and
+	// were last modified at least this long ago.
+	OnlyDisabledFor time.Duration
+}
+
+// NewOptions returns the defaults the CLI documents.
+func NewOptions() Options {
+	return Options{
+		Concurrency:  8,
+		Retry:        retry.DefaultPolicy(),
+		CallTimeout:  10 * time.Second,
+		DrainTimeout: 20 * time.Second,
+		MaxStreak:    10,
+	}
+}
+
+// Job is one run of the pipeline.
+type Job struct {
+	Options
+	Users   cognito.Users
+	Writes  Limiter // UserUpdate calls
+	Reads   Limiter // AdminGetUser
+	Report  Sink
+	Intents IntentLog
+
+	// Skip reports rows that an earlier run settled; they are not called
+	// again but still count for duplicate detection.
+	Skip func(row int) bool
+	// Include selects the rows of this shard (nil: all).
+	Include func(input.Row) bool
+	// Prior holds the intents earlier runs journaled for unsettled rows.
+	Prior map[int]string
+	// Dups detects repeated users; nil disables detection.
+	Dups *input.Tracker
+	// Protected reports users that must never be touched (nil: none).
+	Protected func(pool, username string) bool
+
+	Log           *slog.Logger
+	Progress      func(Stats)
+	ProgressEvery time.Duration
+	Now           func() time.Time
+}
+
+// Stats counts what a run did.
+type Stats struct {
+	Counts    map[report.Outcome]int
+	Rows      int // rows given an outcome by this run
+	Skipped   int // rows settled by an earlier run
+	Calls     int
+	Throttles int
+	Retries   int
+	Repeated  int
+	Started   time.Time
+	Elapsed   time.Duration
+	WriteRate float64 // the write limiter's rate at the end
+}
+
+// CallRate is the achieved rate of calls per second.
+func (s Stats) CallRate() float64 {
+	if s.Elapsed <= 0 {
+		return 0
+	}
+	return float64(s.Calls) / s.Elapsed.Seconds()
+}
+
+// FatalError is a run-wide fault: the run stopped dispatching because of it.
+type FatalError struct {
+	Code string // the AWS error code or our own name for the fault
+	Row  int    // the row whose call met it
+	Err  error
+}
+
+func (e *FatalError) Error() string {
+	return fmt.Sprintf("run stopped at row %d: %s: %v", e.Row, e.Code, e.Err)
+}
+
+func (e *FatalError) Unwrap() error { return e.Err }
+
+// ErrInterrupted is returned when the parent context was cancelled (a signal):
+// the run drained its in-flight calls and stopped.
+var ErrInterrupted = errors.New("interrupted")
+
+type task struct {
+	row      input.Row
+	pool     string
+	username string
+	token    string
+}
+
+type result struct {
+	rec       report.Record
+	calls     int
+	throttles int
+	transient bool // failed after every retry on a transient error
+	forbidden bool
+}
+
+// Run processes every row of rows. It returns nil when all rows were
+// handled, ErrInterrupted after ctx was cancelled, a *FatalError after a
+// run-wide fault, or an error of the reader or the sink. Rows not reached
+// get no outcome here: the caller fills them in as not_attempted.
+func (j *Job) Run(ctx context.Context, rows input.Reader) (Stats, error) {
+	now := j.Now
+	if now == nil {
+		now = time.Now
+	}
+	log := j.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	workers := max(j.Concurrency, 1)
+
+	// dispatch stops on a signal or a fatal fault; calls already sent keep
+	// callCtx, which outlives dispatch by at most DrainTimeout.
+	dispatch, stopDispatch := context.WithCancelCause(ctx)
+	defer stopDispatch(nil)
+	callCtx, cancelCalls := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelCalls()
+	go func() {
+		<-dispatch.Done()
+		if j.DrainTimeout > 0 {
+			t := time.NewTimer(j.DrainTimeout)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-callCtx.Done():
+			}
+		}
+		cancelCalls()
+	}()
+
+	var (
+		fatalOnce sync.Once
+		fatal     *FatalError
+	)
+	fail := func(f *FatalError) {
+		fatalOnce.Do(func() {
+			fatal = f
+			stopDispatch(f)
+		})
+	}
+
+	st := Stats{Counts: map[report.Outcome]int{}, Started: now()}
+	work := make(chan task, workers)
+	results := make(chan result, workers*2)
+
+	g, _ := errgroup.WithContext(context.Background())
+	var readErr error
+	g.Go(func() error {
+		defer close(work)
+		readErr = j.produce(dispatch, rows, work, results, &st)
+		if readErr != nil {
+			stopDispatch(readErr)
+		}
+		return nil
+	})
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := range work {
+				if dispatch.Err() != nil {
+					continue // not reached: filled in as not_attempted
+				}
+				results <- j.process(dispatch, callCtx, t, fail)
+			}
+		}()
+	}
+	go func() {
+		_ = g.Wait()
+		wg.Wait()
+		close(results)
+	}()
+
+	sinkErr := j.collect(results, &st, now, log, fail)
+	st.Elapsed = now().Sub(st.Started)
+	if j.Writes != nil {
+		st.WriteRate = j.Writes.Rate()
+	}
+	switch {
+	case sinkErr != nil:
+		return st, sinkErr
+	case readErr != nil:
+		return st, fmt.Errorf("read input: %w", readErr)
+	case fatal != nil:
+		return st, fatal
+	case ctx.Err() != nil:
+		return st, ErrInterrupted
+	}
+	return st, nil
+}
+
+// produce validates rows in order and hands the callable ones to workers.
+// Rows decided without a call (invalid, duplicate, protected) go straight to
+// the collector, so their order in the report follows the input closely.
+func (j *Job) produce(ctx context.Context, rows input.Reader, work chan<- task, results chan<- result, st *Stats) error {
+	for ctx.Err() == nil {
+		row, err := rows.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		if j.Include != nil && !j.Include(row) {
+			continue
+		}
+		t, rec := j.prepare(row)
+		if j.Skip != nil && j.Skip(row.N) {
+			st.Skipped++ // only the producer writes Skipped until Run returns
+			continue
+		}
+		if rec != nil {
+			select {
+			case results <- result{rec: *rec}:
+			case <-ctx.Done():
+				return nil
+			}
+			continue
+		}
+		select {
+		case work <- t:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	return nil
+}
+
+// collect is the one writer of outcomes. It returns the first sink error;
+// after one it stops the run (the report is the product: no point going on
+// without it).
+func (j *Job) collect(results <-chan result, st *Stats, now func() time.Time, log *slog.Logger, fail func(*FatalError)) error {
+	var sinkErr error
+	streak, forbidden := 0, 0
+	every := j.ProgressEvery
+	if every <= 0 {
+		every = 10 * time.Second
+	}
+	lastSync, lastProgress := now(), now()
+	unsynced := 0
+	for r := range results {
+		if sinkErr != nil {
+			continue
+		}
+		if err := j.Report.Write(&r.rec); err != nil {
+			sinkErr = fmt.Errorf("write report: %w", err)
+			fail(&FatalError{Code: "ReportWriteFailed", Row: r.rec.Row, Err: err})
+			continue
+		}
+		unsynced++
+		st.Rows++
+		st.Counts[r.rec.Outcome]++
+		st.Calls += r.calls
+		st.Throttles += r.throttles
+		if r.calls > 1 {
+			st.Retries += r.calls - 1
+		}
+		if r.rec.Repeated {
+			st.Repeated++
+		}
+		streak = bump(streak, r.transient, r.calls > 0)
+		forbidden = bump(forbidden, r.forbidden, r.calls > 0)
+		if j.MaxStreak > 0 && (streak >= j.MaxStreak || forbidden >= j.MaxStreak) {
+			code := r.rec.ErrorCode
+			fail(&FatalError{Code: code, Row: r.rec.Row,
+				Err: fmt.Errorf("%d rows in a row failed after every retry (%s): the service is failing, not the rows", j.MaxStreak, code)})
+		}
+		t := now()
+		// Group fsync: every 256 outcomes or 200 ms, whichever comes first.
+		if unsynced >= 256 || t.Sub(lastSync) >= 200*time.Millisecond {
+			if err := j.sync(); err != nil {
+				sinkErr = err
+				fail(&FatalError{Code: "ReportWriteFailed", Row: r.rec.Row, Err: err})
+				continue
+			}
+			unsynced, lastSync = 0, t
+		}
+		if j.Progress != nil && t.Sub(lastProgress) >= every {
+			lastProgress = t
+			snap := *st
+			snap.Elapsed = t.Sub(st.Started)
+			if j.Writes != nil {
+				snap.WriteRate = j.Writes.Rate()
+			}
+			j.Progress(snap)
+		}
+	}
+	if sinkErr == nil {
+		if err := j.sync(); err != nil {
+			sinkErr = err
+		}
+	}
+	_ = log
+	return sinkErr
+}
+
+func bump(n int, hit, called bool) int {
+	switch {
+	case hit:
+		return n + 1
+	case called:
+		return 0
+	}
+	return n
+}
+
+func (j *Job) sync() error {
+	if err := j.Report.Sync(); err != nil {
+		return fmt.Errorf("sync report: %w", err)
+	}
+	if j.Intents != nil {
+		if err := j.Intents.Sync(); err != nil {
+			return fmt.Errorf("sync checkpoint: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,334 @@
+package batch
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/cogsweep/cogsweep/internal/cognito"
+	"github.com/cogsweep/cogsweep/internal/input"
+	"github.com/cogsweep/cogsweep/internal/report"
+	"github.com/cogsweep/cogsweep/internal/retry"
+)
+
+// prepare validates a row. It returns either a task for a worker or, for a
+// row decided without any call, its record.
+func (j *Job) prepare(row input.Row) (task, *report.Record) {
+	t := task{row: row}
+	rec := func(o report.Outcome, msg string) (task, *report.Record) {
+		r := j.record(t)
+		r.Outcome, r.Message = o, msg
+		return t, &r
+	}
+	if row.Err != "" {
+		return rec(report.Invalid, row.Err)
+	}
+	switch {
+	case row.Username != "" || (row.AccessToken == "" && row.Sub != ""):
+		if !j.Action.AdminCapable() {
+			return rec(report.Invalid, "row names a user but "+string(j.Action)+" needs an access_token")
+		}
+		t.username = row.Username
+		if t.username == "" {
+			// Admin calls accept a local user's sub as the username.
+			t.username = row.Sub
+			if err := input.ValidSub(row.Sub); err != nil {
+				return rec(report.Invalid, err.Error())
+			}
+		}
+		if err := input.ValidUsername(t.username); err != nil {
+			return rec(report.Invalid, err.Error())
+		}
+		t.pool = j.Pool
+		if row.UserPoolID != "" {
+			t.pool = row.UserPoolID
+		}
+		switch {
+		case t.pool == "":
+			return rec(report.Invalid, "no user pool: give --user-pool-id or a user_pool_id column")
+		case input.ValidPoolID(t.pool) != nil:
+			return rec(report.Invalid, input.ValidPoolID(t.pool).Error())
+		case j.Region != "" && input.PoolRegion(t.pool) != j.Region:
+			return rec(report.Invalid, fmt.Sprintf("user pool %s is not in the run's region %s", t.pool, j.Region))
+		case j.ConfirmedPools != nil && j.Action.Destructive() && !j.ConfirmedPools[t.pool]:
+			return rec(report.Invalid, fmt.Sprintf("user pool %s is not confirmed: add --confirm-pool-id %s", t.pool, t.pool))
+		}
+		if j.Protected != nil && j.Protected(t.pool, t.username) {
+			return rec(report.Protected, "user is protected")
+		}
+		if j.Dups != nil {
+			if first, dup := j.Dups.See(DupKey(row, j.Pool), row.N); dup {
+				return rec(report.Duplicate, fmt.Sprintf("same user as row %d", first))
+			}
+		}
+	case row.AccessToken != "":
+		if !j.Action.TokenCapable() {
+			return rec(report.Invalid, "row has only an access_token; "+string(j.Action)+" needs a username")
+		}
+		t.token = row.AccessToken
+		if j.Dups != nil {
+			if first, dup := j.Dups.See(DupKey(row, j.Pool), row.N); dup {
+				return rec(report.Duplicate, fmt.Sprintf("same access token as row %d", first))
+			}
+		}
+	case row.Email != "":
+		return rec(report.Invalid, "email rows need resolution to a username, which this version does not do")
+	default:
+		return rec(report.Invalid, "row has no username")
+	}
+	return t, nil
+}
+
+func (j *Job) record(t task) report.Record {
+	r := report.Record{
+		Row:        t.row.N,
+		Action:     string(j.Action),
+		Username:   t.username,
+		UserPoolID: t.pool,
+		At:         j.now(),
+	}
+	if r.Username == "" {
+		r.Username = t.row.Username
+	}
+	if t.row.Username == "" && t.row.Sub != "" {
+		r.Input, r.ResolvedBy = t.row.Sub, "sub"
+	}
+	if t.row.AccessToken != "" && t.row.Username == "" {
+		r.TokenSHA256 = input.TokenFingerprint(t.row.AccessToken)
+	}
+	return r
+}
+
+func (j *Job) now() time.Time {
+	if j.Now != nil {
+		return j.Now()
+	}
+	return time.Now()
+}
+
+// call is one retried call of a row; it accumulates attempts into res.
+type callFn func(ctx context.Context) (requestID string, err error)
+
+// process runs one row. dispatch ends waiting (limiter, backoff) when the run
+// stops; callCtx bounds the calls themselves, so a call already sent can
+// finish during the drain.
+func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*FatalError)) result {
+	start := j.now()
+	res := result{rec: j.record(t)}
+	kind := retry.IAM
+	if t.token != "" {
+		kind = retry.Token
+	}
+	prior, hadPrior := j.Prior[t.row.N]
+	// mayHaveRun is set once a mutating call for this row may have been
+	// executed by the service: by an earlier run (an intent), or by an
+	// earlier attempt of this one (a timeout or reset after sending).
+	mayHaveRun := hadPrior
+
+	do := func(lim Limiter, fn callFn) retry.Result {
+		var reqID string
+		r := retry.Do(callCtx, retry.Loop{
+			Policy:  j.Retry,
+			Kind:    kind,
+			Timeout: j.CallTimeout,
+			Wait: func(context.Context) error {
+				if lim == nil {
+					return dispatch.Err()
+				}
+				return lim.Wait(dispatch)
+			},
+			Sleep: func(_ context.Context, d time.Duration) error { return sleep(dispatch, d) },
+			OnThrottle: func() {
+				if lim != nil {
+					lim.Throttled()
+				}
+			},
+			OnSuccess: func(lat time.Duration) {
+				if lim != nil {
+					lim.Succeeded(lat)
+				}
+			},
+			Rand: rand.Float64,
+		}, func(ctx context.Context) error {
+			id, err := fn(ctx)
+			if id != "" {
+				reqID = id
+			}
+			return err
+		})
+		res.calls += r.Attempts
+		res.throttles += r.Throttles
+		if reqID != "" {
+			res.rec.RequestID = reqID
+		} else if id := retry.RequestID(r.Err); id != "" {
+			res.rec.RequestID = id
+		}
+		return r
+	}
+	finish := func(o report.Outcome, r *retry.Result) result {
+		res.rec.Outcome = o
+		res.rec.Attempts = res.calls
+		res.rec.DurationMS = j.now().Sub(start).Milliseconds()
+		res.rec.At = j.now()
+		if r != nil && r.Err != nil && o != report.NotFound {
+			res.rec.ErrorCode = r.Code
+			res.rec.Message = cleanMessage(r.Err, t.token)
+		}
+		return res
+	}
+	// failed turns a call that did not succeed into the row's outcome, or
+	// stops the run when the fault is run-wide.
+	failed := func(r retry.Result) result {
+		switch r.Class {
+		case retry.Fatal:
+			fail(&FatalError{Code: r.Code, Row: t.row.N, Err: r.Err})
+			return finish(report.NotAttempted, &r)
+		case retry.Permanent:
+			res.forbidden = r.Code == "ForbiddenException"
+			return finish(report.Failed, &r)
+		}
+		if dispatch.Err() != nil && r.Attempts == 0 {
+			// Stopped before the first attempt: not reached at all.
+			return finish(report.NotAttempted, &r)
+		}
+		res.transient = r.Attempts > 0
+		res.rec.Transient = true
+		return finish(report.Failed, &r)
+	}
+
+	pool, user := t.pool, t.username
+	read := ReadNone
+
+	// Reads first where the action decides on the user's state: disable
+	// (already disabled users cost no UserUpdate call, and rollback stays
+	// exact), delete --only-disabled-for, and every dry run. An intent from
+	// an earlier run means the state may already be ours: do not read again.
+	needRead := t.token == "" && !hadPrior &&
+		(j.DryRun || j.Action == Disable || (j.Action == Delete && j.OnlyDisabledFor > 0))
+	if needRead {
+		var u cognito.User
+		r := do(j.Reads, func(ctx context.Context) (string, error) {
+			var id string
+			var err error
+			u, id, err = j.Users.GetUser(ctx, pool, user)
+			return id, err
+		})
+		switch {
+		case r.Class == retry.NotFound:
+			return finish(report.NotFound, &r)
+		case r.Err != nil:
+			return failed(r)
+		}
+		read = ReadEnabled
+		if !u.Enabled {
+			read = ReadDisabled
+		}
+		switch j.Action {
+		case Disable:
+			if !u.Enabled {
+				return finish(report.AlreadyDisabled, nil)
+			}
+		case Delete:
+			if j.OnlyDisabledFor > 0 {
+				if u.Enabled {
+					return finish(report.SkippedNotDisabled, nil)
+				}
+				if age := j.now().Sub(u.Modified); age < j.OnlyDisabledFor {
+					res.rec.Message = fmt.Sprintf("disabled or modified %s ago, less than %s", age.Round(time.Second), j.OnlyDisabledFor)
+					return finish(report.SkippedTooRecent, nil)
+				}
+			}
+		}
+		if j.DryRun {
+			return finish(j.Action.would(), nil)
+		}
+	}
+	if j.DryRun {
+		// Token rows cannot be read without using the token; report the plan.
+		return finish(j.Action.would(), nil)
+	}
+
+	if j.Intents != nil && !hadPrior {
+		if err := j.Intents.Intent(t.row.N, read); err != nil {
+			fail(&FatalError{Code: "CheckpointWriteFailed", Row: t.row.N, Err: err})
+			return finish(report.NotAttempted, nil)
+		}
+	}
+	if hadPrior && prior != "" {
+		read = prior
+	}
+	mutate := j.mutation(t)
+	r := do(j.Writes, mutate)
+	if r.MaybeExecuted || (r.Err == nil && hadPrior) {
+		mayHaveRun = true
+	}
+	switch {
+	case r.Err == nil:
+		res.rec.Repeated = hadPrior
+		return finish(j.Action.done(t.token != ""), nil)
+	case r.Class == retry.NotFound:
+		if mayHaveRun && (j.Action == Delete) {
+			// Our own earlier call deleted the user: the goal is reached
+			// and it was this job that reached it.
+			res.rec.Repeated = true
+			return finish(report.Deleted, nil)
+		}
+		return finish(report.NotFound, &r)
+	case mayHaveRun && t.token != "" && j.Action == SelfDelete && r.Code == "NotAuthorizedException":
+		// The token died with its user: our earlier call did it.
+		res.rec.Repeated = true
+		return finish(report.SelfDeleted, nil)
+	}
+	return failed(r)
+}
+
+func (j *Job) mutation(t task) callFn {
+	pool, user, tok := t.pool, t.username, t.token
+	switch j.Action {
+	case Disable:
+		return func(ctx context.Context) (string, error) { return j.Users.DisableUser(ctx, pool, user) }
+	case Delete:
+		return func(ctx context.Context) (string, error) { return j.Users.DeleteUser(ctx, pool, user) }
+	case Enable, Rollback:
+		return func(ctx context.Context) (string, error) { return j.Users.EnableUser(ctx, pool, user) }
+	case SignOut:
+		return func(ctx context.Context) (string, error) { return j.Users.GlobalSignOut(ctx, pool, user) }
+	case DeleteAttributes:
+		if tok != "" {
+			return func(ctx context.Context) (string, error) { return j.Users.SelfDeleteAttributes(ctx, tok, j.Attributes) }
+		}
+		return func(ctx context.Context) (string, error) { return j.Users.DeleteAttributes(ctx, pool, user, j.Attributes) }
+	case SelfDelete:
+		return func(ctx context.Context) (string, error) { return j.Users.SelfDelete(ctx, tok) }
+	}
+	return func(context.Context) (string, error) { return "", fmt.Errorf("unknown action %q", j.Action) }
+}
+
+// cleanMessage is the error text a report may carry: never the token, even
+// if some layer echoed it.
+func cleanMessage(err error, token string) string {
+	msg := err.Error()
+	if token != "" {
+		msg = strings.ReplaceAll(msg, token, "[token]")
+	}
+	if len(msg) > 500 {
+		msg = msg[:500]
+	}
+	return msg
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
