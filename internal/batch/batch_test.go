@@ -61,9 +61,15 @@ func (u *users) m(op, pool, user string) (string, error) {
 	return "req-" + op, u.mut(op, pool, user)
 }
 
-func (u *users) DisableUser(_ context.Context, p, n string) (string, error) { return u.m("disable", p, n) }
-func (u *users) EnableUser(_ context.Context, p, n string) (string, error)  { return u.m("enable", p, n) }
-func (u *users) DeleteUser(_ context.Context, p, n string) (string, error)  { return u.m("delete", p, n) }
+func (u *users) DisableUser(_ context.Context, p, n string) (string, error) {
+	return u.m("disable", p, n)
+}
+func (u *users) EnableUser(_ context.Context, p, n string) (string, error) {
+	return u.m("enable", p, n)
+}
+func (u *users) DeleteUser(_ context.Context, p, n string) (string, error) {
+	return u.m("delete", p, n)
+}
 func (u *users) GlobalSignOut(_ context.Context, p, n string) (string, error) {
 	return u.m("signout", p, n)
 }
@@ -230,7 +236,9 @@ func TestJob_FatalStopsDispatch(t *testing.T) {
 }
 
 func TestJob_StreakOfTransientFailuresStops(t *testing.T) {
-	u := &users{mut: func(string, string, string) error { return &net.OpError{Op: "read", Err: errors.New("connection reset by peer")} }}
+	u := &users{mut: func(string, string, string) error {
+		return &net.OpError{Op: "read", Err: errors.New("connection reset by peer")}
+	}}
 	j, _, _ := newJob(Enable, u)
 	j.Concurrency, j.MaxStreak = 1, 5
 	names := make([]string, 50)

@@ -299,7 +299,9 @@ func (j *Job) mutation(t task) callFn {
 		if tok != "" {
 			return func(ctx context.Context) (string, error) { return j.Users.SelfDeleteAttributes(ctx, tok, j.Attributes) }
 		}
-		return func(ctx context.Context) (string, error) { return j.Users.DeleteAttributes(ctx, pool, user, j.Attributes) }
+		return func(ctx context.Context) (string, error) {
+			return j.Users.DeleteAttributes(ctx, pool, user, j.Attributes)
+		}
 	case SelfDelete:
 		return func(ctx context.Context) (string, error) { return j.Users.SelfDelete(ctx, tok) }
 	}
