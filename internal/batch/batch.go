@@ -145,6 +145,9 @@ type FatalError struct {
 }
 
 func (e *FatalError) Error() string {
+	if e.Row == 0 {
+		return fmt.Sprintf("%s: %v", e.Code, e.Err)
+	}
 	return fmt.Sprintf("run stopped at row %d: %s: %v", e.Row, e.Code, e.Err)
 }
 
@@ -167,6 +170,10 @@ type result struct {
 	throttles int
 	transient bool // failed after every retry on a transient error
 	forbidden bool
+	// ack, when set, is signalled once the outcome is written: a worker
+	// takes no new row before, so a kill leaves at most one unwritten
+	// outcome per worker and repeats stay bounded by the concurrency.
+	ack chan struct{}
 }
 
 // Run processes every row of rows. It returns nil when all rows were
@@ -192,6 +199,9 @@ func (j *Job) Run(ctx context.Context, rows input.Reader) (Stats, error) {
 	defer cancelCalls()
 	go func() {
 		<-dispatch.Done()
+		if callCtx.Err() == nil {
+			log.Info("stopped dispatching rows; letting calls in flight finish", "cause", context.Cause(dispatch), "drain_timeout", j.DrainTimeout)
+		}
 		if j.DrainTimeout > 0 {
 			t := time.NewTimer(j.DrainTimeout)
 			defer t.Stop()
@@ -216,7 +226,7 @@ func (j *Job) Run(ctx context.Context, rows input.Reader) (Stats, error) {
 
 	st := Stats{Counts: map[report.Outcome]int{}, Started: now()}
 	work := make(chan task, workers)
-	results := make(chan result, workers*2)
+	results := make(chan result)
 
 	g, _ := errgroup.WithContext(context.Background())
 	var readErr error
@@ -233,11 +243,15 @@ func (j *Job) Run(ctx context.Context, rows input.Reader) (Stats, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			ack := make(chan struct{}, 1)
 			for t := range work {
 				if dispatch.Err() != nil {
 					continue // not reached: filled in as not_attempted
 				}
-				results <- j.process(dispatch, callCtx, t, fail)
+				res := j.process(dispatch, callCtx, t, fail)
+				res.ack = ack
+				results <- res
+				<-ack
 			}
 		}()
 	}
@@ -247,7 +261,7 @@ func (j *Job) Run(ctx context.Context, rows input.Reader) (Stats, error) {
 		close(results)
 	}()
 
-	sinkErr := j.collect(results, &st, now, log, fail)
+	sinkErr := j.collect(results, &st, now, fail)
 	st.Elapsed = now().Sub(st.Started)
 	if j.Writes != nil {
 		st.WriteRate = j.Writes.Rate()
@@ -305,69 +319,81 @@ func (j *Job) produce(ctx context.Context, rows input.Reader, work chan<- task, 
 // collect is the one writer of outcomes. It returns the first sink error;
 // after one it stops the run (the report is the product: no point going on
 // without it).
-func (j *Job) collect(results <-chan result, st *Stats, now func() time.Time, log *slog.Logger, fail func(*FatalError)) error {
-	var sinkErr error
-	streak, forbidden := 0, 0
+func (j *Job) collect(results <-chan result, st *Stats, now func() time.Time, fail func(*FatalError)) error {
+	c := collector{j: j, st: st, now: now, fail: fail, lastSync: now(), lastProgress: now()}
+	for r := range results {
+		if c.err == nil {
+			c.handle(&r)
+		}
+		if r.ack != nil {
+			r.ack <- struct{}{}
+		}
+	}
+	if c.err == nil {
+		c.err = j.sync()
+	}
+	return c.err
+}
+
+type collector struct {
+	j                      *Job
+	st                     *Stats
+	now                    func() time.Time
+	fail                   func(*FatalError)
+	err                    error
+	streak, forbidden      int
+	unsynced               int
+	lastSync, lastProgress time.Time
+}
+
+func (c *collector) handle(r *result) {
+	j, st := c.j, c.st
+	if err := j.Report.Write(&r.rec); err != nil {
+		c.err = fmt.Errorf("write report: %w", err)
+		c.fail(&FatalError{Code: "ReportWriteFailed", Row: r.rec.Row, Err: err})
+		return
+	}
+	c.unsynced++
+	st.Rows++
+	st.Counts[r.rec.Outcome]++
+	st.Calls += r.calls
+	st.Throttles += r.throttles
+	if r.calls > 1 {
+		st.Retries += r.calls - 1
+	}
+	if r.rec.Repeated {
+		st.Repeated++
+	}
+	c.streak = bump(c.streak, r.transient, r.calls > 0)
+	c.forbidden = bump(c.forbidden, r.forbidden, r.calls > 0)
+	if j.MaxStreak > 0 && (c.streak >= j.MaxStreak || c.forbidden >= j.MaxStreak) {
+		code := r.rec.ErrorCode
+		c.fail(&FatalError{Code: code, Row: r.rec.Row,
+			Err: fmt.Errorf("%d rows in a row failed after every retry (%s): the service is failing, not the rows", j.MaxStreak, code)})
+	}
+	t := c.now()
+	// Group fsync: every 256 outcomes or 200 ms, whichever comes first.
+	if c.unsynced >= 256 || t.Sub(c.lastSync) >= 200*time.Millisecond {
+		if err := j.sync(); err != nil {
+			c.err = err
+			c.fail(&FatalError{Code: "ReportWriteFailed", Row: r.rec.Row, Err: err})
+			return
+		}
+		c.unsynced, c.lastSync = 0, t
+	}
 	every := j.ProgressEvery
 	if every <= 0 {
 		every = 10 * time.Second
 	}
-	lastSync, lastProgress := now(), now()
-	unsynced := 0
-	for r := range results {
-		if sinkErr != nil {
-			continue
+	if j.Progress != nil && t.Sub(c.lastProgress) >= every {
+		c.lastProgress = t
+		snap := *st
+		snap.Elapsed = t.Sub(st.Started)
+		if j.Writes != nil {
+			snap.WriteRate = j.Writes.Rate()
 		}
-		if err := j.Report.Write(&r.rec); err != nil {
-			sinkErr = fmt.Errorf("write report: %w", err)
-			fail(&FatalError{Code: "ReportWriteFailed", Row: r.rec.Row, Err: err})
-			continue
-		}
-		unsynced++
-		st.Rows++
-		st.Counts[r.rec.Outcome]++
-		st.Calls += r.calls
-		st.Throttles += r.throttles
-		if r.calls > 1 {
-			st.Retries += r.calls - 1
-		}
-		if r.rec.Repeated {
-			st.Repeated++
-		}
-		streak = bump(streak, r.transient, r.calls > 0)
-		forbidden = bump(forbidden, r.forbidden, r.calls > 0)
-		if j.MaxStreak > 0 && (streak >= j.MaxStreak || forbidden >= j.MaxStreak) {
-			code := r.rec.ErrorCode
-			fail(&FatalError{Code: code, Row: r.rec.Row,
-				Err: fmt.Errorf("%d rows in a row failed after every retry (%s): the service is failing, not the rows", j.MaxStreak, code)})
-		}
-		t := now()
-		// Group fsync: every 256 outcomes or 200 ms, whichever comes first.
-		if unsynced >= 256 || t.Sub(lastSync) >= 200*time.Millisecond {
-			if err := j.sync(); err != nil {
-				sinkErr = err
-				fail(&FatalError{Code: "ReportWriteFailed", Row: r.rec.Row, Err: err})
-				continue
-			}
-			unsynced, lastSync = 0, t
-		}
-		if j.Progress != nil && t.Sub(lastProgress) >= every {
-			lastProgress = t
-			snap := *st
-			snap.Elapsed = t.Sub(st.Started)
-			if j.Writes != nil {
-				snap.WriteRate = j.Writes.Rate()
-			}
-			j.Progress(snap)
-		}
+		j.Progress(snap)
 	}
-	if sinkErr == nil {
-		if err := j.sync(); err != nil {
-			sinkErr = err
-		}
-	}
-	_ = log
-	return sinkErr
 }
 
 func bump(n int, hit, called bool) int {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"time"
@@ -64,6 +65,7 @@ func LoadAWSConfig(ctx context.Context, c Config) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
 	}
+	cfg.HTTPClient = &plainBodyClient{cfg.HTTPClient}
 	if cfg.Region == "" {
 		return aws.Config{}, errors.New("no AWS region: set --region or AWS_REGION")
 	}
@@ -214,4 +216,22 @@ func (c *Client) ListUsersPage(ctx context.Context, pool, filter, token string, 
 		return nil, "", err
 	}
 	return out.Users, aws.ToString(out.PaginationToken), nil
+}
+
+// plainBodyClient works around a race in smithy-go (v1.28.9): the SDK
+// closes the request body as soon as the response headers arrive, and its
+// body's WriteTo then returns io.EOF as an error. When net/http is still
+// doing its last read of the body (a fast server answers first), it takes
+// that for a body read error and closes the connection under the response
+// being read ("use of closed network connection", seen on large ListUsers
+// pages). Hiding WriteTo makes that last read a plain Read, which ends the
+// write normally.
+type plainBodyClient struct{ base aws.HTTPClient }
+
+func (c *plainBodyClient) Do(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && req.Body != http.NoBody {
+		req = req.Clone(req.Context())
+		req.Body = struct{ io.ReadCloser }{req.Body}
+	}
+	return c.base.Do(req)
 }

@@ -94,6 +94,7 @@ type Server struct {
 	statMu    sync.Mutex
 	calls     map[string]int
 	executed  map[string]int
+	processed map[string]int
 	throttled int
 
 	prodServed    atomic.Int64
@@ -136,6 +137,7 @@ func New(opts Options) *Server {
 		pools:      map[string]*pool{},
 		calls:      map[string]int{},
 		executed:   map[string]int{},
+		processed:  map[string]int{},
 	}
 	if s.baseNow == nil {
 		s.baseNow = time.Now
@@ -279,6 +281,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
+	s.countProcessed(op)
 	out, apiErr := spec.handle(s, body)
 	if apiErr != nil {
 		writeError(w, reqID, apiErr)
@@ -376,6 +379,12 @@ func (s *Server) countExecuted(op string) {
 	s.executed[op]++
 }
 
+func (s *Server) countProcessed(op string) {
+	s.statMu.Lock()
+	defer s.statMu.Unlock()
+	s.processed[op]++
+}
+
 func (s *Server) countThrottle() {
 	s.statMu.Lock()
 	defer s.statMu.Unlock()
@@ -395,6 +404,15 @@ func (s *Server) Executed(op string) int {
 	s.statMu.Lock()
 	defer s.statMu.Unlock()
 	return s.executed[op]
+}
+
+// Processed counts requests for op that got past faults and quotas to the
+// operation itself, whatever it answered: a delete of a user already gone
+// counts. It is what a crash-loop test bounds as "calls the server executed".
+func (s *Server) Processed(op string) int {
+	s.statMu.Lock()
+	defer s.statMu.Unlock()
+	return s.processed[op]
 }
 
 // Throttled counts TooManyRequestsException answers, injected or from quotas.
@@ -439,6 +457,7 @@ func (s *Server) Reset() {
 	defer s.statMu.Unlock()
 	s.calls = map[string]int{}
 	s.executed = map[string]int{}
+	s.processed = map[string]int{}
 	s.throttled = 0
 	s.prodServed.Store(0)
 	s.prodThrottled.Store(0)

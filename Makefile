@@ -1,0 +1,37 @@
+# cogsweep: run `make help` for the targets.
+GO        ?= go
+BIN       := bin
+PKGS      := ./...
+STATICCHECK_VERSION := 2025.1.1
+
+.PHONY: help build demo test test-integration check bench clean
+
+help: ## show this help
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-18s %s\n", $$1, $$2}'
+
+build: ## build bin/cogsweep and bin/fakecognito
+	$(GO) build -o $(BIN)/cogsweep ./cmd/cogsweep
+	$(GO) build -o $(BIN)/fakecognito ./cmd/fakecognito
+
+demo: build ## run disable then delete end to end against the local fake Cognito seeded from fixtures/
+	./scripts/demo.sh
+
+test: ## unit, wire-level and end-to-end tests (race detector on)
+	$(GO) test -race -count=1 $(PKGS)
+
+test-integration: ## tests against moto_server (and cognito-local): needs them installed
+	$(GO) test -race -count=1 -tags integration ./internal/integration/...
+
+check: ## gofmt, go vet, staticcheck, go mod tidy diff
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
+	@cp go.mod /tmp/go.mod.check && cp go.sum /tmp/go.sum.check && $(GO) mod tidy && \
+	  if ! git diff --quiet -- go.mod go.sum; then echo "go mod tidy changes go.mod/go.sum"; git diff -- go.mod go.sum; \
+	  cp /tmp/go.mod.check go.mod; cp /tmp/go.sum.check go.sum; exit 1; fi
+
+bench: build ## the side-by-side benchmark table (docs/benchmarks.md)
+	./scripts/bench.sh
+
+clean: ## remove build output and demo files
+	rm -rf $(BIN) .demo

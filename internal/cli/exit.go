@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"errors"
+
+	"github.com/cogsweep/cogsweep/internal/batch"
+)
+
+// Exit codes: part of the contract (README "Exit codes").
+const (
+	ExitOK          = 0
+	ExitUsage       = 2  // bad flags or input, before any call
+	ExitRowProblems = 3  // finished; some rows invalid or failed
+	ExitAborted     = 4  // run-wide fault or a safety guard; untried rows not_attempted
+	ExitInterrupted = 75 // SIGINT/SIGTERM: run the same command again to resume (EX_TEMPFAIL)
+)
+
+// UsageError is a problem with flags or input found before any call.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// usage wraps err as a UsageError.
+func usage(err error) error { return &UsageError{Err: err} }
+
+// GuardError is a safety guard refusing the run before the first mutating
+// call.
+type GuardError struct {
+	Guard string
+	Err   error
+}
+
+func (e *GuardError) Error() string { return "refused by " + e.Guard + ": " + e.Err.Error() }
+func (e *GuardError) Unwrap() error { return e.Err }
+
+// RowProblems is returned by a run that finished but left some rows
+// invalid, failed or not attempted.
+type RowProblems struct{ N int }
+
+func (e *RowProblems) Error() string { return "some rows were not done: see the report" }
+
+// ExitCode maps an error from Run to the process exit code.
+func ExitCode(err error) int {
+	var (
+		ue *UsageError
+		ge *GuardError
+		fe *batch.FatalError
+		rp *RowProblems
+	)
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ue):
+		return ExitUsage
+	case errors.Is(err, batch.ErrInterrupted):
+		return ExitInterrupted
+	case errors.As(err, &ge), errors.As(err, &fe):
+		return ExitAborted
+	case errors.As(err, &rp):
+		return ExitRowProblems
+	}
+	// Anything else stopped the run midway (a report that cannot be
+	// written, an unreadable input after the start): aborted.
+	return ExitAborted
+}

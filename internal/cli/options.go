@@ -1,0 +1,260 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cogsweep/cogsweep/internal/batch"
+)
+
+// Options are the flags of an action sub-command. Defaults come from
+// NewOptions; flags and COGSWEEP_* environment variables bind into it.
+type Options struct {
+	Action batch.Action
+
+	UserPoolID string
+	Input      string
+	Format     string
+	Report     string
+	Checkpoint string
+	Summary    string
+
+	Rate        string // requests/s or "auto"
+	MaxRate     float64
+	Burst       int
+	ReadRate    float64
+	Concurrency int
+	MaxAttempts int
+	CallTimeout time.Duration
+
+	Region      string
+	Profile     string
+	EndpointURL string
+
+	Restart      bool
+	RetryFailed  bool
+	DryRun       bool
+	ConfirmPools stringList
+	MaxUsers     int
+	MaxFraction  float64
+	Attributes   string
+	FromReport   string
+
+	LogFormat string
+	Progress  string // auto, bar, log, off
+
+	// Sources records where each option's value came from: "default",
+	// "flag" or "env:NAME". It goes into the report header for audit.
+	Sources map[string]string
+}
+
+// NewOptions returns the documented defaults.
+func NewOptions(a batch.Action) *Options {
+	return &Options{
+		Action:      a,
+		Rate:        "20",
+		MaxRate:     25,
+		Burst:       1,
+		ReadRate:    25,
+		MaxAttempts: 8,
+		CallTimeout: 10 * time.Second,
+		MaxFraction: 0.2,
+		LogFormat:   "auto",
+		Progress:    "auto",
+		Sources:     map[string]string{},
+	}
+}
+
+type stringList []string
+
+func (s *stringList) String() string { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*s = append(*s, p)
+		}
+	}
+	return nil
+}
+
+// bind registers the flags of action a on fs.
+func (o *Options) bind(fs *flag.FlagSet) {
+	a := o.Action
+	fs.StringVar(&o.UserPoolID, "user-pool-id", o.UserPoolID, "the user pool (e.g. us-east-1_AbC123); a row's user_pool_id column wins")
+	if a == batch.Rollback {
+		fs.StringVar(&o.FromReport, "from-report", o.FromReport, "the report of the disable run to undo (required)")
+	} else {
+		fs.StringVar(&o.Input, "input", o.Input, "input file, or - for stdin (CSV or NDJSON)")
+		fs.StringVar(&o.Format, "format", o.Format, "csv or ndjson (default: from the file extension; required for stdin)")
+	}
+	fs.StringVar(&o.Report, "report", o.Report, "report file, NDJSON (default: <input>.<action>.report.ndjson in the current directory)")
+	fs.StringVar(&o.Checkpoint, "checkpoint", o.Checkpoint, "checkpoint file (default: the report path with .checkpoint instead of .report.ndjson)")
+	fs.StringVar(&o.Summary, "summary", o.Summary, "also write the end-of-run summary as JSON to this file")
+	fs.StringVar(&o.Rate, "rate", o.Rate, "UserUpdate requests per second for the whole job, or auto (see README)")
+	fs.Float64Var(&o.MaxRate, "max-rate", o.MaxRate, "ceiling for --rate auto (the default UserUpdate quota is 25/s)")
+	fs.IntVar(&o.Burst, "burst", o.Burst, "token-bucket burst; 1 paces calls evenly")
+	fs.Float64Var(&o.ReadRate, "read-rate", o.ReadRate, "AdminGetUser requests per second (UserRead quota, shared with sign-ins)")
+	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "calls in flight at most (default: sized from the rate and observed latency)")
+	fs.IntVar(&o.MaxAttempts, "max-attempts", o.MaxAttempts, "attempts per call, first included, on throttling and transient errors")
+	fs.DurationVar(&o.CallTimeout, "call-timeout", o.CallTimeout, "timeout of each call; an expired call counts as a transient failure")
+	fs.StringVar(&o.Region, "region", o.Region, "AWS region (default: AWS_REGION / profile; else the pool id's prefix)")
+	fs.StringVar(&o.Profile, "profile", o.Profile, "AWS shared-config profile")
+	fs.StringVar(&o.EndpointURL, "endpoint-url", o.EndpointURL, "Cognito endpoint (moto, the local fake); AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER also works")
+	fs.BoolVar(&o.Restart, "restart", o.Restart, "archive the checkpoint and report of an earlier run and start over")
+	fs.BoolVar(&o.RetryFailed, "retry-failed", o.RetryFailed, "on resume, also retry rows that failed permanently")
+	fs.BoolVar(&o.DryRun, "dry-run", o.DryRun, "read each user and report what would be done; no mutating call")
+	if a.Destructive() {
+		fs.Var(&o.ConfirmPools, "confirm-pool-id", "the pool id again, to confirm an irreversible action (repeatable)")
+		fs.Float64Var(&o.MaxFraction, "max-fraction", o.MaxFraction, "refuse to act on more than this fraction of the pool's users (1 turns it off)")
+	}
+	fs.IntVar(&o.MaxUsers, "max-users", o.MaxUsers, "refuse inputs with more than this many rows (0: no limit)")
+	if a == batch.DeleteAttributes {
+		fs.StringVar(&o.Attributes, "attributes", o.Attributes, "comma-separated attribute names to delete (custom ones as custom:name)")
+	}
+	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "auto, text or json (auto: text on a terminal, JSON otherwise)")
+	fs.StringVar(&o.Progress, "progress", o.Progress, "auto, bar, log or off (auto: a bar on a terminal, else a log line every 10s)")
+}
+
+// envName is the environment variable that sets flag name.
+func envName(name string) string {
+	return "COGSWEEP_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// parse parses args into o. Flags given on the command line win over
+// COGSWEEP_* variables, which win over defaults.
+func (o *Options) parse(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (flags only; see --help)", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		src := "default"
+		switch {
+		case set[f.Name]:
+			src = "flag"
+		case getenv(envName(f.Name)) != "":
+			if err := f.Value.Set(getenv(envName(f.Name))); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", envName(f.Name), err))
+			}
+			src = "env:" + envName(f.Name)
+		}
+		o.Sources[f.Name] = src
+	})
+	return errors.Join(errs...)
+}
+
+// Validate checks what can be checked without reading the input.
+func (o *Options) Validate() error {
+	var errs []error
+	if o.Action == batch.Rollback {
+		if o.FromReport == "" {
+			errs = append(errs, errors.New("--from-report is required: the report of the disable run to undo"))
+		}
+	} else if o.Input == "" {
+		errs = append(errs, errors.New("--input is required (a file, or - for stdin)"))
+	}
+	if o.Input == "-" && o.Format == "" {
+		errs = append(errs, errors.New("--format csv|ndjson is required when the input is stdin"))
+	}
+	if o.Format != "" && o.Format != "csv" && o.Format != "ndjson" {
+		errs = append(errs, fmt.Errorf("--format %q: want csv or ndjson", o.Format))
+	}
+	if o.Rate != "auto" {
+		r, err := strconv.ParseFloat(o.Rate, 64)
+		if err != nil || r <= 0 {
+			errs = append(errs, fmt.Errorf("--rate %q: want a positive number of requests per second, or auto", o.Rate))
+		}
+	}
+	if o.MaxRate <= 0 || o.ReadRate <= 0 {
+		errs = append(errs, errors.New("--max-rate and --read-rate must be positive"))
+	}
+	if o.Burst < 1 {
+		errs = append(errs, errors.New("--burst must be at least 1"))
+	}
+	if o.Concurrency < 0 || o.Concurrency > 512 {
+		errs = append(errs, errors.New("--concurrency must be between 1 and 512 (0: automatic)"))
+	}
+	if o.MaxAttempts < 1 {
+		errs = append(errs, errors.New("--max-attempts must be at least 1"))
+	}
+	if o.CallTimeout <= 0 {
+		errs = append(errs, errors.New("--call-timeout must be positive"))
+	}
+	if o.MaxFraction <= 0 || o.MaxFraction > 1 {
+		errs = append(errs, errors.New("--max-fraction must be in (0, 1]; 1 turns the guard off"))
+	}
+	if o.MaxUsers < 0 {
+		errs = append(errs, errors.New("--max-users must not be negative"))
+	}
+	switch o.LogFormat {
+	case "auto", "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("--log-format %q: want auto, text or json", o.LogFormat))
+	}
+	switch o.Progress {
+	case "auto", "bar", "log", "off":
+	default:
+		errs = append(errs, fmt.Errorf("--progress %q: want auto, bar, log or off", o.Progress))
+	}
+	if o.Action == batch.DeleteAttributes {
+		if _, err := ParseAttributes(o.Attributes); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ParseAttributes parses --attributes: a non-empty comma-separated list of
+// attribute names; custom attributes keep their custom: prefix.
+func ParseAttributes(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, errors.New("--attributes is required: e.g. --attributes name,custom:department")
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			return nil, fmt.Errorf("--attributes %q: empty attribute name", s)
+		}
+		if !validAttribute(p) {
+			return nil, fmt.Errorf("--attributes: %q is not an attribute name (letters, digits, _ and one custom: or dev: prefix; 1-32 characters after it)", p)
+		}
+		if p == "sub" {
+			return nil, fmt.Errorf("--attributes: %q cannot be deleted", p)
+		}
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func validAttribute(p string) bool {
+	name := p
+	for _, prefix := range []string{"custom:", "dev:"} {
+		if strings.HasPrefix(p, prefix) {
+			name = p[len(prefix):]
+			break
+		}
+	}
+	if name == "" || len(name) > 32 {
+		return false
+	}
+	for _, c := range name {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"path/filepath"
+	"strings"
+)
+
+// reportSuffix ends every default report name; the checkpoint replaces it.
+const reportSuffix = ".report.ndjson"
+
+// defaultReportPath names a run's report from what the command says, never
+// from the input's content, so the same command finds the same files again:
+// <input name without extension>.<action>[.shard-I-of-N][.plan].report.ndjson
+// in the current directory (an input may be read-only or in S3). Stdin is
+// named by the action alone.
+func defaultReportPath(input, action, shard string, dryRun bool) string {
+	base := "stdin"
+	if input != "-" && input != "" {
+		base = filepath.Base(input)
+		if i := strings.Index(base, "?"); i >= 0 {
+			base = base[:i]
+		}
+		base = strings.TrimSuffix(base, filepath.Ext(base))
+	}
+	name := base + "." + action
+	if shard != "" {
+		name += "." + shard
+	}
+	if dryRun {
+		name += ".plan"
+	}
+	return name + reportSuffix
+}
+
+// withTag inserts tag (a shard, "plan") into an explicit path before its
+// report suffix or extension: a dry run and each shard get their own files.
+func withTag(path, tag string) string {
+	if tag == "" {
+		return path
+	}
+	if strings.HasSuffix(path, reportSuffix) {
+		return strings.TrimSuffix(path, reportSuffix) + "." + tag + reportSuffix
+	}
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + "." + tag + ext
+}
+
+// checkpointPathFor puts the checkpoint beside the report.
+func checkpointPathFor(report string) string {
+	if strings.HasSuffix(report, reportSuffix) {
+		return strings.TrimSuffix(report, reportSuffix) + ".checkpoint"
+	}
+	return report + ".checkpoint"
+}

@@ -1,0 +1,607 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cogsweep/cogsweep/internal/batch"
+	"github.com/cogsweep/cogsweep/internal/checkpoint"
+	"github.com/cogsweep/cogsweep/internal/cognito"
+	"github.com/cogsweep/cogsweep/internal/input"
+	"github.com/cogsweep/cogsweep/internal/report"
+	"github.com/cogsweep/cogsweep/internal/retry"
+)
+
+func runAction(ctx context.Context, a batch.Action, args []string, env Env) error {
+	o := NewOptions(a)
+	syn := synopses[a]
+	fs := newFlagSet(string(a), syn[0], syn[1], env.Stderr)
+	o.bind(fs)
+	if err := o.parse(fs, args, env.Getenv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usage(err)
+	}
+	if err := o.Validate(); err != nil {
+		return usage(err)
+	}
+	r := &run{o: o, env: env, log: newLogger(o.LogFormat, env.Stderr)}
+	return r.do(ctx)
+}
+
+// run is one invocation of an action: it prepares the input and the
+// checkpoint, runs the pipeline and settles the report.
+type run struct {
+	o   *Options
+	env Env
+	log *slog.Logger
+
+	inputPath string // a file: the input, or stdin spooled
+	spooled   bool
+	format    input.Format
+	scan      input.Summary
+	attrs     []string
+
+	reportPath, checkpointPath string
+	fingerprint                string
+}
+
+func (r *run) do(ctx context.Context) error {
+	o := r.o
+	if err := r.prepareInput(); err != nil {
+		return err
+	}
+	finished := false
+	defer func() {
+		if r.spooled && finished {
+			os.Remove(r.inputPath)
+		}
+	}()
+	if err := r.checkColumns(); err != nil {
+		return err
+	}
+	region, err := r.region()
+	if err != nil {
+		return usage(err)
+	}
+	r.reportPath = o.Report
+	if r.reportPath == "" {
+		r.reportPath = defaultReportPath(o.Input, string(o.Action), "", o.DryRun)
+	} else if o.DryRun {
+		r.reportPath = withTag(r.reportPath, "plan")
+	}
+	r.checkpointPath = o.Checkpoint
+	if r.checkpointPath == "" {
+		r.checkpointPath = checkpointPathFor(r.reportPath)
+	} else if o.DryRun {
+		r.checkpointPath = withTag(r.checkpointPath, "plan")
+	}
+	r.fingerprint = r.computeFingerprint(region)
+
+	journal, resume, err := r.openCheckpoint()
+	if err != nil {
+		return err
+	}
+	defer journal.Close()
+
+	header := report.Header{
+		Kind: report.HeaderKind, SchemaVersion: report.SchemaVersion, Tool: "cogsweep", Version: versionString(),
+		Action: string(o.Action), Input: r.displayInput(), Fingerprint: r.fingerprint, Rows: r.scan.Rows,
+		DryRun: o.DryRun, StartedAt: time.Now().UTC(), Audit: r.audit(region),
+	}
+	var state report.State
+	if resume {
+		if state, err = report.Load(r.reportPath, r.scan.Rows, o.RetryFailed); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("resume: %w", err)
+		}
+	}
+	if state.Settled == nil {
+		state.Settled = report.NewBitset(r.scan.Rows + 1)
+		state.Have = report.NewBitset(r.scan.Rows + 1)
+	}
+	prior, err := journal.Intents(func(row int) bool { return !state.Settled.Has(row) })
+	if err != nil {
+		return fmt.Errorf("read checkpoint intents: %w", err)
+	}
+
+	// Everything from here on may call Cognito.
+	confirmed, err := r.confirm()
+	if err != nil {
+		return err
+	}
+	users, err := r.connect(ctx, region)
+	if err != nil {
+		return err
+	}
+	if err := r.preflight(ctx, users, region); err != nil {
+		return err
+	}
+
+	rw, err := report.OpenWriter(r.reportPath, header)
+	if err != nil {
+		return err
+	}
+	defer rw.Close()
+	if _, err := journal.StartRun(); err != nil {
+		return fmt.Errorf("write checkpoint: %w", err)
+	}
+	sink := &trackingSink{Writer: rw, have: state.Have}
+
+	writes, workers := r.limiters()
+	reads := newTmpLimiter(o.ReadRate, o.Burst)
+	job := &batch.Job{
+		Options: batch.Options{
+			Action: o.Action, Pool: o.UserPoolID, Region: region, Attributes: r.attrs, DryRun: o.DryRun,
+			Concurrency: workers, Retry: r.policy(),
+			CallTimeout: o.CallTimeout, DrainTimeout: 20 * time.Second, MaxStreak: 10, ConfirmedPools: confirmed,
+		},
+		Users: users, Writes: writes, Reads: reads, Report: sink, Intents: journal,
+		Skip:          state.Settled.Has,
+		Prior:         prior,
+		Dups:          input.NewTracker(r.scan.Dups),
+		Log:           r.log,
+		ProgressEvery: 10 * time.Second,
+	}
+	total := r.scan.Rows - state.Settled.Count()
+	job.Progress = r.progressFunc(total)
+	if resume {
+		r.log.Info("resuming", "checkpoint", r.checkpointPath, "rows", r.scan.Rows, "settled", state.Settled.Count(), "in_flight_before", len(prior))
+	} else {
+		r.log.Info("starting", "action", o.Action, "rows", r.scan.Rows, "report", r.reportPath, "rate", o.Rate, "concurrency", workers)
+	}
+
+	in, closeIn, err := r.openReader()
+	if err != nil {
+		return err
+	}
+	stats, runErr := job.Run(ctx, in)
+	closeIn()
+
+	// Settle the report: rows not reached get not_attempted, then one line
+	// per row.
+	if err := r.fillNotAttempted(sink, runErr); err != nil {
+		return errors.Join(runErr, err)
+	}
+	if err := rw.Close(); err != nil {
+		return errors.Join(runErr, fmt.Errorf("close report: %w", err))
+	}
+	final, err := report.Compact(r.reportPath, r.scan.Rows)
+	if err != nil {
+		return errors.Join(runErr, fmt.Errorf("compact report: %w", err))
+	}
+	status, reason := "finished", ""
+	switch {
+	case errors.Is(runErr, batch.ErrInterrupted):
+		status = "interrupted"
+	case runErr != nil:
+		status, reason = "aborted", runErr.Error()
+	}
+	if err := journal.End(status, reason); err != nil {
+		return errors.Join(runErr, fmt.Errorf("write checkpoint: %w", err))
+	}
+	if err := journal.Sync(); err != nil {
+		return errors.Join(runErr, fmt.Errorf("sync checkpoint: %w", err))
+	}
+	finished = status == "finished"
+	if err := r.summarize(stats, final, status); err != nil {
+		return errors.Join(runErr, err)
+	}
+	if runErr != nil {
+		if errors.Is(runErr, batch.ErrInterrupted) {
+			fmt.Fprintf(r.env.Stderr, "cogsweep: interrupted; run the same command again to resume (report %s)\n", r.reportPath)
+		}
+		return runErr
+	}
+	problems := final.Counts[report.Invalid] + final.Counts[report.Failed] + final.Counts[report.NotAttempted]
+	if problems > 0 {
+		return &RowProblems{N: problems}
+	}
+	return nil
+}
+
+// prepareInput spools stdin, settles the format and makes the pre-pass.
+func (r *run) prepareInput() error {
+	o := r.o
+	r.inputPath = o.Input
+	if o.Input == "-" {
+		path, err := input.Spool(r.env.Stdin, os.TempDir())
+		if err != nil {
+			return usage(fmt.Errorf("read stdin: %w", err))
+		}
+		r.inputPath, r.spooled = path, true
+	}
+	if o.Format != "" {
+		r.format = input.Format(o.Format)
+	} else if f, ok := input.FormatFromPath(o.Input); ok {
+		r.format = f
+	} else {
+		return usage(fmt.Errorf("cannot tell the format of %s from its extension: add --format csv or --format ndjson", o.Input))
+	}
+	if o.Action == batch.DeleteAttributes {
+		attrs, err := ParseAttributes(o.Attributes)
+		if err != nil {
+			return usage(err)
+		}
+		r.attrs = attrs
+	}
+	f, err := os.Open(r.inputPath)
+	if err != nil {
+		return usage(fmt.Errorf("open input: %w", err))
+	}
+	defer f.Close()
+	sum, err := input.Scan(f, r.format, func(row input.Row) string { return batch.DupKey(row, o.UserPoolID) })
+	if err != nil {
+		if errors.Is(err, input.ErrNoColumns) {
+			return usage(fmt.Errorf("input %s: %w", r.displayInput(), err))
+		}
+		return usage(fmt.Errorf("read input %s: %w", r.displayInput(), err))
+	}
+	r.scan = sum
+	return nil
+}
+
+func (r *run) openReader() (input.Reader, func(), error) {
+	f, err := os.Open(r.inputPath)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open input: %w", err)
+	}
+	rd, err := input.Open(f, r.format)
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("read input: %w", err)
+	}
+	return rd, func() { f.Close() }, nil
+}
+
+func (r *run) displayInput() string {
+	if r.o.Input == "-" {
+		return "stdin"
+	}
+	return r.o.Input
+}
+
+// checkColumns refuses, before any call, an input that cannot name a user
+// for this action.
+func (r *run) checkColumns() error {
+	c, a := r.scan.Columns, r.o.Action
+	admin := c.Username || c.Sub || c.Email
+	switch {
+	case r.scan.Rows == 0:
+	case a == batch.SelfDelete && !c.AccessToken:
+		return usage(errors.New("input has no access_token column: self-delete needs each user's access token"))
+	case a.TokenCapable() && !c.AccessToken && !admin:
+		return usage(errors.New("input has no username, sub, email or access_token column"))
+	case !a.TokenCapable() && !admin:
+		return usage(errors.New("input has no username column (username, Username or cognito:username; or sub, email)"))
+	}
+	if r.scan.FirstQuoteErrLine > 0 && a.Destructive() {
+		return usage(fmt.Errorf("input line %d: a quoted field is not closed properly, so the lines after it may have been read as usernames; fix the file (an irreversible %s refuses it)",
+			r.scan.FirstQuoteErrLine, a))
+	}
+	return nil
+}
+
+// region is --region, else the SDK's (AWS_REGION), else the pool id's
+// prefix.
+func (r *run) region() (string, error) {
+	if r.o.Region != "" {
+		return r.o.Region, nil
+	}
+	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if v := r.env.Getenv(k); v != "" {
+			return v, nil
+		}
+	}
+	if p := input.PoolRegion(r.o.UserPoolID); p != "" {
+		return p, nil
+	}
+	if r.o.Profile != "" {
+		return "", nil // the profile may name one; LoadAWSConfig checks
+	}
+	return "", errors.New("no region: give --region, set AWS_REGION, or give --user-pool-id (its prefix is the region)")
+}
+
+// computeFingerprint covers everything that changes what the run does.
+func (r *run) computeFingerprint(region string) string {
+	o := r.o
+	h := sha256.New()
+	fmt.Fprintf(h, "input=%s\naction=%s\npool=%s\nregion=%s\ndry=%t\nattrs=%s\nmax_users=%d\nmax_fraction=%g\n",
+		r.scan.SHA256, o.Action, o.UserPoolID, region, o.DryRun, strings.Join(r.attrs, ","), o.MaxUsers, o.MaxFraction)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// openCheckpoint locks the checkpoint and decides between a fresh run and a
+// resume. A finished run of another input is archived; an unfinished one is
+// refused unless --restart, which archives whatever is there.
+func (r *run) openCheckpoint() (*checkpoint.Journal, bool, error) {
+	var (
+		j   *checkpoint.Journal
+		err error
+	)
+	if r.o.Restart {
+		var archived []string
+		j, archived, err = checkpoint.Restart(r.checkpointPath, r.reportPath)
+		if len(archived) > 0 {
+			r.log.Info("--restart: archived the previous run", "files", archived)
+		}
+	} else {
+		j, err = checkpoint.Open(r.checkpointPath)
+	}
+	if err != nil {
+		switch {
+		case errors.Is(err, checkpoint.ErrLocked):
+			return nil, false, usage(fmt.Errorf("%w: wait for it to end, or stop it", err))
+		case errors.Is(err, checkpoint.ErrCorrupt), errors.Is(err, checkpoint.ErrVersion):
+			return nil, false, usage(fmt.Errorf("%w: add --restart to archive it and start over", err))
+		}
+		return nil, false, fmt.Errorf("open checkpoint: %w", err)
+	}
+	st := j.State()
+	if st.HasHeader && st.Header.Fingerprint == r.fingerprint {
+		return j, true, nil
+	}
+	if st.Unfinished() {
+		j.Close()
+		return nil, false, usage(fmt.Errorf("checkpoint %s belongs to an unfinished run of another input or options (%s of %s, %s): run that command again to finish it, or add --restart to archive it and start over",
+			r.checkpointPath, st.Header.Action, st.Header.Input, lastStatus(st)))
+	}
+	if st.HasHeader || fileNonEmpty(r.reportPath) {
+		archived, err := j.Reset(r.reportPath)
+		if err != nil {
+			j.Close()
+			return nil, false, fmt.Errorf("archive the previous run: %w", err)
+		}
+		r.log.Info("archived the previous, finished run: its input or options differ", "files", archived)
+	}
+	err = j.WriteHeader(checkpoint.Header{
+		Kind: checkpoint.HeaderKind, V: checkpoint.Version,
+		Fingerprint: r.fingerprint, Action: string(r.o.Action), Pool: r.o.UserPoolID, Input: r.displayInput(),
+		Rows: r.scan.Rows, DryRun: r.o.DryRun, CreatedAt: time.Now().UTC(),
+	})
+	if err != nil {
+		j.Close()
+		return nil, false, fmt.Errorf("write checkpoint: %w", err)
+	}
+	return j, false, nil
+}
+
+func lastStatus(st checkpoint.State) string {
+	switch {
+	case st.Runs == 0:
+		return "never started"
+	case !st.Ended:
+		return "killed"
+	}
+	return st.LastStatus
+}
+
+func fileNonEmpty(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Size() > 0
+}
+
+// confirm checks --confirm-pool-id for irreversible admin actions. It
+// returns the confirmed pools (nil when the action needs none).
+func (r *run) confirm() (map[string]bool, error) {
+	o := r.o
+	if !o.Action.Destructive() || o.DryRun || !r.hasAdminRows() {
+		return nil, nil
+	}
+	confirmed := map[string]bool{}
+	for _, p := range o.ConfirmPools {
+		confirmed[p] = true
+	}
+	if o.UserPoolID == "" || confirmed[o.UserPoolID] {
+		return confirmed, nil
+	}
+	if r.stdinIsTerminal() && o.Input != "-" {
+		fmt.Fprintf(r.env.Stderr, "%s is irreversible. Type the pool id (%s) to confirm: ", o.Action, o.UserPoolID)
+		line, _ := readLine(r.env.Stdin)
+		if strings.TrimSpace(line) == o.UserPoolID {
+			confirmed[o.UserPoolID] = true
+			return confirmed, nil
+		}
+	}
+	return nil, &GuardError{Guard: "confirmation", Err: fmt.Errorf("%s cannot be undone: add --confirm-pool-id %s (or run it at a terminal and type the pool id)", o.Action, o.UserPoolID)}
+}
+
+func (r *run) hasAdminRows() bool {
+	c := r.scan.Columns
+	return c.Username || c.Sub || c.Email
+}
+
+func (r *run) stdinIsTerminal() bool {
+	if r.env.StdinIsTerminal != nil {
+		return *r.env.StdinIsTerminal
+	}
+	f, ok := r.env.Stdin.(*os.File)
+	return ok && isTerminal(f)
+}
+
+func readLine(rd io.Reader) (string, error) {
+	var b []byte
+	one := make([]byte, 1)
+	for len(b) < 256 {
+		n, err := rd.Read(one)
+		if n == 1 {
+			if one[0] == '\n' {
+				break
+			}
+			b = append(b, one[0])
+		}
+		if err != nil {
+			return string(b), err
+		}
+	}
+	return string(b), nil
+}
+
+func (r *run) connect(ctx context.Context, region string) (*cognito.Client, error) {
+	cfg, err := cognito.LoadAWSConfig(ctx, cognito.Config{
+		Region: region, Profile: r.o.Profile, MaxConns: 64,
+	})
+	if err != nil {
+		return nil, &batch.FatalError{Code: "ConfigError", Err: err}
+	}
+	return cognito.New(cfg, r.o.EndpointURL), nil
+}
+
+// preflight checks, before the first write, that the credentials work and
+// the pool named by the flag exists. Token-only runs use no IAM credentials
+// and skip it.
+func (r *run) preflight(ctx context.Context, c *cognito.Client, region string) error {
+	o := r.o
+	if !r.hasAdminRows() || o.UserPoolID == "" || r.scan.Rows == 0 {
+		return nil
+	}
+	var pool cognito.Pool
+	res := retry.Do(ctx, retry.Loop{Policy: r.policy(), Kind: retry.IAM, Timeout: o.CallTimeout}, func(ctx context.Context) error {
+		var err error
+		pool, err = c.DescribePool(ctx, o.UserPoolID)
+		return err
+	})
+	if err := res.Err; err != nil {
+		if ctx.Err() != nil {
+			return batch.ErrInterrupted
+		}
+		switch res.Code {
+		case "ResourceNotFoundException":
+			return &batch.FatalError{Code: res.Code, Err: fmt.Errorf("user pool %s does not exist in %s (check --user-pool-id and --region)", o.UserPoolID, region)}
+		case "AccessDeniedException":
+			return &batch.FatalError{Code: res.Code, Err: fmt.Errorf("the credentials may not call cognito-idp:DescribeUserPool on %s: grant it (the pre-flight check needs it)", o.UserPoolID)}
+		}
+		return &batch.FatalError{Code: res.Code, Err: fmt.Errorf("pre-flight DescribeUserPool %s: %w", o.UserPoolID, err)}
+	}
+	if o.MaxUsers > 0 && r.scan.Rows > o.MaxUsers {
+		return &GuardError{Guard: "--max-users", Err: fmt.Errorf("the input has %d rows, more than --max-users %d", r.scan.Rows, o.MaxUsers)}
+	}
+	if o.Action == batch.Delete && o.MaxFraction < 1 && pool.EstimatedUsers > 0 {
+		if frac := float64(r.scan.Rows) / float64(pool.EstimatedUsers); frac > o.MaxFraction {
+			return &GuardError{Guard: "--max-fraction", Err: fmt.Errorf("the input has %d rows, %.0f%% of the pool's %d users, more than --max-fraction %g: check the input, or raise --max-fraction (1 turns it off)",
+				r.scan.Rows, frac*100, pool.EstimatedUsers, o.MaxFraction)}
+		}
+	}
+	return nil
+}
+
+func (r *run) policy() retry.Policy {
+	p := retry.DefaultPolicy()
+	p.MaxAttempts = r.o.MaxAttempts
+	return p
+}
+
+// limiters builds the write limiter and the number of workers.
+func (r *run) limiters() (batch.Limiter, int) {
+	o := r.o
+	rate := o.MaxRate
+	if o.Rate != "auto" {
+		rate, _ = strconv.ParseFloat(o.Rate, 64)
+	}
+	lim := newTmpLimiter(rate, o.Burst)
+	workers := o.Concurrency
+	if workers == 0 {
+		// Enough calls in flight to hold the rate at 200 ms of latency.
+		workers = tmpConcurrency(rate, 200*time.Millisecond)
+	}
+	return lim, workers
+}
+
+// trackingSink notes which rows got a line, for the not_attempted fill.
+type trackingSink struct {
+	*report.Writer
+	have *report.Bitset
+}
+
+func (s *trackingSink) Write(rec *report.Record) error {
+	if err := s.Writer.Write(rec); err != nil {
+		return err
+	}
+	s.have.Set(rec.Row)
+	return nil
+}
+
+// fillNotAttempted gives every row without a line a not_attempted line, so
+// a run that ends by itself leaves one line per row.
+func (r *run) fillNotAttempted(sink *trackingSink, runErr error) error {
+	if sink.have.Count() >= r.scan.Rows {
+		return nil
+	}
+	in, closeIn, err := r.openReader()
+	if err != nil {
+		return err
+	}
+	defer closeIn()
+	msg := "not reached"
+	var fe *batch.FatalError
+	switch {
+	case errors.As(runErr, &fe):
+		msg = "not reached: the run stopped (" + fe.Code + ")"
+	case errors.Is(runErr, batch.ErrInterrupted):
+		msg = "not reached: the run was interrupted"
+	}
+	now := time.Now().UTC()
+	for {
+		row, err := in.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("read input: %w", err)
+		}
+		if sink.have.Has(row.N) {
+			continue
+		}
+		rec := report.Record{Row: row.N, Outcome: report.NotAttempted, Action: string(r.o.Action),
+			Username: row.Username, UserPoolID: row.UserPoolID, Message: msg, At: now}
+		if rec.UserPoolID == "" && rec.Username != "" {
+			rec.UserPoolID = r.o.UserPoolID
+		}
+		if row.Username == "" && row.AccessToken != "" {
+			rec.TokenSHA256 = input.TokenFingerprint(row.AccessToken)
+		}
+		if err := sink.Write(&rec); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+	}
+	return sink.Sync()
+}
+
+func (r *run) audit(region string) map[string]any {
+	opts := map[string]any{}
+	for name, src := range r.o.Sources {
+		opts[name] = src
+	}
+	return map[string]any{"region": region, "pool": r.o.UserPoolID, "option_sources": opts}
+}
+
+func (r *run) progressFunc(total int) func(batch.Stats) {
+	if r.o.Progress == "off" {
+		return nil
+	}
+	return func(s batch.Stats) {
+		rate := 0.0
+		if s.Elapsed > 0 {
+			rate = float64(s.Rows) / s.Elapsed.Seconds()
+		}
+		eta := "unknown"
+		if rate > 0 && total > s.Rows {
+			eta = (time.Duration(float64(total-s.Rows)/rate) * time.Second).Round(time.Second).String()
+		}
+		r.log.Info("progress", "done", s.Rows, "total", total, "rows_per_s", round1(rate),
+			"limit_per_s", round1(s.WriteRate), "throttles", s.Throttles, "retries", s.Retries, "eta", eta)
+	}
+}
+
+func round1(f float64) float64 { return math.Round(f*10) / 10 }

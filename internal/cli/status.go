@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/cogsweep/cogsweep/internal/checkpoint"
+	"github.com/cogsweep/cogsweep/internal/report"
+)
+
+// StatusOutput is what `cogsweep status --json` prints.
+type StatusOutput struct {
+	Checkpoint string                 `json:"checkpoint"`
+	Report     string                 `json:"report"`
+	Action     string                 `json:"action"`
+	Input      string                 `json:"input"`
+	Pool       string                 `json:"pool,omitempty"`
+	DryRun     bool                   `json:"dry_run,omitempty"`
+	Rows       int                    `json:"rows"`
+	Done       int                    `json:"done"` // rows with an outcome in the report
+	Counts     map[report.Outcome]int `json:"counts"`
+	Runs       int                    `json:"runs"`
+	State      string                 `json:"state"` // running, finished, interrupted, aborted, killed
+	Reason     string                 `json:"reason,omitempty"`
+	Started    time.Time              `json:"started"`
+	Updated    time.Time              `json:"updated"`
+	Running    bool                   `json:"running"` // a process holds the checkpoint's lock
+	InFlight   int                    `json:"intents"`
+	Report0    *report.Header         `json:"report_header,omitempty"`
+}
+
+func runStatus(args []string, env Env) error {
+	var cp, rp string
+	var asJSON bool
+	flags := newFlagSet("status", "Show the progress of a run from its checkpoint: rows done of total, counts per outcome,\nwhen it started and was last updated, and whether a process is running it now.",
+		"cogsweep status --checkpoint leavers.disable.checkpoint", env.Stderr)
+	flags.StringVar(&cp, "checkpoint", "", "the checkpoint file (required)")
+	flags.StringVar(&rp, "report", "", "the report file (default: beside the checkpoint)")
+	flags.BoolVar(&asJSON, "json", false, "print JSON")
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usage(err)
+	}
+	if cp == "" {
+		return usage(errors.New("--checkpoint is required"))
+	}
+	if rp == "" {
+		rp = reportPathFor(cp)
+	}
+	st, err := checkpoint.Status(cp)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return usage(fmt.Errorf("no checkpoint at %s", cp))
+		}
+		return usage(err)
+	}
+	out := StatusOutput{
+		Checkpoint: cp, Report: rp, Action: st.Header.Action, Input: st.Header.Input, Pool: st.Header.Pool,
+		DryRun: st.Header.DryRun, Rows: st.Header.Rows, Runs: st.Runs, Started: st.Header.CreatedAt,
+		Updated: st.Updated, Running: st.Locked, InFlight: st.Intents, Reason: st.LastReason,
+	}
+	switch {
+	case st.Locked:
+		out.State = "running"
+	case st.Runs == 0:
+		out.State = "not started"
+	case !st.Ended:
+		out.State = "killed"
+	default:
+		out.State = st.LastStatus
+	}
+	counts, done, err := report.Count(rp)
+	if err == nil {
+		out.Counts, out.Done = counts, done
+		if h, err := report.ReadHeader(rp); err == nil {
+			out.Report0 = &h
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("read report: %w", err)
+	}
+	if asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	w := env.Stdout
+	fmt.Fprintf(w, "%s of %s (pool %s)%s\n", out.Action, out.Input, orDash(out.Pool), map[bool]string{true: ", dry run"}[out.DryRun])
+	fmt.Fprintf(w, "state:    %s after %d run(s)%s\n", out.State, out.Runs, reasonSuffix(out.Reason, out.State))
+	fmt.Fprintf(w, "progress: %d of %d rows done\n", out.Done, out.Rows)
+	fmt.Fprintf(w, "outcomes: %s\n", countsString(out.Counts))
+	fmt.Fprintf(w, "started:  %s\nupdated:  %s\n", out.Started.Format(time.RFC3339), out.Updated.UTC().Format(time.RFC3339))
+	fmt.Fprintf(w, "files:    %s, %s\n", out.Checkpoint, out.Report)
+	if out.State != "running" && out.State != "finished" && out.State != "not started" {
+		fmt.Fprintln(w, "resume:   run the same command again")
+	}
+	return nil
+}
+
+func reasonSuffix(reason, state string) string {
+	if reason == "" || state == "finished" || state == "running" {
+		return ""
+	}
+	return " (" + reason + ")"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// reportPathFor inverts checkpointPathFor.
+func reportPathFor(cp string) string {
+	if strings.HasSuffix(cp, ".checkpoint") {
+		base := strings.TrimSuffix(cp, ".checkpoint")
+		if strings.HasSuffix(base, ".report.ndjson") || strings.HasSuffix(base, ".ndjson") {
+			return base
+		}
+		return base + reportSuffix
+	}
+	return cp + reportSuffix
+}

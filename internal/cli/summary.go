@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/cogsweep/cogsweep/internal/batch"
+	"github.com/cogsweep/cogsweep/internal/report"
+)
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+// newLogger logs text on a terminal and JSON otherwise (a CronJob's log
+// collector), unless --log-format says which.
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "auto" {
+		format = "json"
+		if f, ok := w.(*os.File); ok && isTerminal(f) {
+			format = "text"
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, nil))
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
+// summarize logs the end-of-run summary, prints it for people, and writes
+// --summary.
+func (r *run) summarize(st batch.Stats, final report.CompactResult, status string) error {
+	s := report.Summary{
+		Action: string(r.o.Action), DryRun: r.o.DryRun, Status: status,
+		Rows: r.scan.Rows, Counts: final.Counts,
+		Calls: int64(st.Calls), Throttles: int64(st.Throttles), Retries: int64(st.Retries), Repeated: int64(st.Repeated),
+		StartedAt: st.Started.UTC(), LimiterRate: st.WriteRate,
+		Report: r.reportPath, Checkpoint: r.checkpointPath,
+	}
+	s.SetElapsed(st.Elapsed)
+	r.log.Info("summary", "status", status, "rows", s.Rows, "counts", countsString(s.Counts), "calls", s.Calls,
+		"throttles", s.Throttles, "retries", s.Retries, "repeated", s.Repeated,
+		"elapsed_s", round1(s.ElapsedSeconds), "calls_per_s", round1(s.AchievedRate), "report", r.reportPath)
+	fmt.Fprintf(r.env.Stdout, "%s\n", planText(r.o.Action, r.o.DryRun, s))
+	if r.o.Summary != "" {
+		return s.WriteFile(r.o.Summary)
+	}
+	return nil
+}
+
+// planText is the one-paragraph summary people read; for a dry run it reads
+// like a plan.
+func planText(a batch.Action, dry bool, s report.Summary) string {
+	var b strings.Builder
+	if dry {
+		fmt.Fprintf(&b, "Plan for %s of %d rows: %s.", a, s.Rows, countsString(s.Counts))
+	} else {
+		fmt.Fprintf(&b, "%s %s: %d rows: %s.", a, s.Status, s.Rows, countsString(s.Counts))
+	}
+	fmt.Fprintf(&b, "\n%d calls (%d throttled, %d retries) in %.1fs, %.1f calls/s.\nReport: %s", s.Calls, s.Throttles, s.Retries, s.ElapsedSeconds, s.AchievedRate, s.Report)
+	return b.String()
+}
+
+func countsString(c map[report.Outcome]int) string {
+	keys := make([]string, 0, len(c))
+	for k, n := range c {
+		if n > 0 {
+			keys = append(keys, string(k))
+		}
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%d %s", c[report.Outcome(k)], k)
+	}
+	if len(parts) == 0 {
+		return "nothing to do"
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs cogsweep end to end against the local fake Cognito seeded from
+# fixtures/: disable the leavers of an HR file, then delete them after
+# confirming the pool. Everything stays on 127.0.0.1; files go to .demo/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+POOL=us-east-1_DEMO00001
+out=.demo
+rm -rf "$out" && mkdir -p "$out"
+
+# Any credentials do for the fake; never use real ones here.
+export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1
+unset AWS_PROFILE AWS_SESSION_TOKEN
+
+bin/fakecognito --seed fixtures/fakecognito/demo/users.csv --url-file "$out/url" >"$out/fake.log" 2>&1 &
+fake=$!
+trap 'kill $fake 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [ -s "$out/url" ] && break; sleep 0.05; done
+[ -s "$out/url" ] || { echo "fake Cognito did not start:"; cat "$out/fake.log"; exit 1; }
+url=$(cat "$out/url")
+echo "fake Cognito at $url (pool $POOL, seeded from fixtures/fakecognito/demo/users.csv)"
+
+# Exit 3 (some rows invalid or failed) is an answer, not a failure of the demo.
+run() {
+  echo; echo "\$ cogsweep $*"
+  local code=0
+  ../bin/cogsweep "$@" --endpoint-url "$url" --log-format text --progress off || code=$?
+  [ "$code" = 0 ] || [ "$code" = 3 ] || { echo "cogsweep exited $code"; exit "$code"; }
+}
+
+cd "$out"
+run disable --user-pool-id $POOL --input ../fixtures/demo/leavers.csv
+run delete --user-pool-id $POOL --max-fraction 0.5 --input ../fixtures/demo/leavers.csv --dry-run
+run delete --user-pool-id $POOL --confirm-pool-id $POOL --max-fraction 0.5 --input ../fixtures/demo/leavers.csv
+echo
+echo "Reports are in $out/: $(ls *.report.ndjson | tr '\n' ' ')"
+echo "First lines of the delete report:"
+head -4 leavers.delete.report.ndjson
