@@ -168,6 +168,7 @@ type result struct {
 	rec       report.Record
 	calls     int
 	throttles int
+	retries   int  // attempts after the first, summed over the row's calls
 	transient bool // failed after every retry on a transient error
 	forbidden bool
 	// ack, when set, is signalled once the outcome is written: a worker
@@ -358,9 +359,7 @@ func (c *collector) handle(r *result) {
 	st.Counts[r.rec.Outcome]++
 	st.Calls += r.calls
 	st.Throttles += r.throttles
-	if r.calls > 1 {
-		st.Retries += r.calls - 1
-	}
+	st.Retries += r.retries
 	if r.rec.Repeated {
 		st.Repeated++
 	}

@@ -160,6 +160,9 @@ func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*Fata
 		})
 		res.calls += r.Attempts
 		res.throttles += r.Throttles
+		if r.Attempts > 1 {
+			res.retries += r.Attempts - 1
+		}
 		if reqID != "" {
 			res.rec.RequestID = reqID
 		} else if id := retry.RequestID(r.Err); id != "" {
