@@ -56,6 +56,7 @@ type run struct {
 
 	reportPath, checkpointPath string
 	fingerprint                string
+	bar                        bool // a progress bar is on stderr
 }
 
 func (r *run) do(ctx context.Context) error {
@@ -148,14 +149,13 @@ func (r *run) do(ctx context.Context) error {
 			CallTimeout: o.CallTimeout, DrainTimeout: 20 * time.Second, MaxStreak: 10, ConfirmedPools: confirmed,
 		},
 		Users: users, Writes: writes, Reads: reads, Report: sink, Intents: journal,
-		Skip:          state.Settled.Has,
-		Prior:         prior,
-		Dups:          input.NewTracker(r.scan.Dups),
-		Log:           r.log,
-		ProgressEvery: 10 * time.Second,
+		Skip:  state.Settled.Has,
+		Prior: prior,
+		Dups:  input.NewTracker(r.scan.Dups),
+		Log:   r.log,
 	}
 	total := r.scan.Rows - state.Settled.Count()
-	job.Progress = r.progressFunc(total)
+	job.Progress, job.ProgressEvery = r.progress(total)
 	if resume {
 		r.log.Info("resuming", "checkpoint", r.checkpointPath, "rows", r.scan.Rows, "settled", state.Settled.Count(), "in_flight_before", len(prior))
 	} else {
@@ -168,6 +168,9 @@ func (r *run) do(ctx context.Context) error {
 	}
 	stats, runErr := job.Run(ctx, in)
 	closeIn()
+	if r.bar {
+		fmt.Fprintln(r.env.Stderr)
+	}
 
 	// Settle the report: rows not reached get not_attempted, then one line
 	// per row.
@@ -586,22 +589,49 @@ func (r *run) audit(region string) map[string]any {
 	return map[string]any{"region": region, "pool": r.o.UserPoolID, "option_sources": opts}
 }
 
-func (r *run) progressFunc(total int) func(batch.Stats) {
-	if r.o.Progress == "off" {
-		return nil
+// progress returns the progress reporter and how often to call it: a bar
+// redrawn every second when stderr is a terminal, else a log line every 10 s
+// (what a CronJob's log collector wants).
+func (r *run) progress(total int) (func(batch.Stats), time.Duration) {
+	mode := r.o.Progress
+	if mode == "auto" {
+		mode = "log"
+		if f, ok := r.env.Stderr.(*os.File); ok && isTerminal(f) {
+			mode = "bar"
+		}
 	}
-	return func(s batch.Stats) {
-		rate := 0.0
+	if mode == "off" {
+		return nil, 0
+	}
+	line := func(s batch.Stats) (rate float64, eta string) {
 		if s.Elapsed > 0 {
 			rate = float64(s.Rows) / s.Elapsed.Seconds()
 		}
-		eta := "unknown"
+		eta = "unknown"
 		if rate > 0 && total > s.Rows {
 			eta = (time.Duration(float64(total-s.Rows)/rate) * time.Second).Round(time.Second).String()
 		}
+		return rate, eta
+	}
+	if mode == "bar" {
+		r.bar = true
+		return func(s batch.Stats) {
+			rate, eta := line(s)
+			frac := 1.0
+			if total > 0 {
+				frac = min(1, float64(s.Rows)/float64(total))
+			}
+			const width = 30
+			n := int(frac * width)
+			fmt.Fprintf(r.env.Stderr, "\r[%s%s] %3.0f%% %d/%d  %.1f rows/s  limit %.1f/s  %d throttled  ETA %s ",
+				strings.Repeat("#", n), strings.Repeat("-", width-n), frac*100, s.Rows, total, rate, s.WriteRate, s.Throttles, eta)
+		}, time.Second
+	}
+	return func(s batch.Stats) {
+		rate, eta := line(s)
 		r.log.Info("progress", "done", s.Rows, "total", total, "rows_per_s", round1(rate),
 			"limit_per_s", round1(s.WriteRate), "throttles", s.Throttles, "retries", s.Retries, "eta", eta)
-	}
+	}, 10 * time.Second
 }
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }
