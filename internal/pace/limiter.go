@@ -1,0 +1,116 @@
+package pace
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Limiter paces calls with a token bucket whose rate a Controller sets.
+// It is safe for concurrent use; one Limiter is shared by all workers of a
+// shard so that a throttle slows all of them at once.
+type Limiter struct {
+	// Now is the clock the controller reads; tests replace it. The token
+	// bucket itself waits in real time.
+	Now func() time.Time
+
+	mu      sync.Mutex
+	lim     *rate.Limiter
+	ctrl    Controller
+	st      State
+	started bool
+	latency EWMA
+}
+
+// NewFixed returns a Limiter holding r calls per second (burst < 1 is taken
+// as 1: smooth pacing), slowed for a while after throttling.
+func NewFixed(r float64, burst int) *Limiter {
+	return NewLimiter(New(FixedConfig(r)), burst)
+}
+
+// NewAuto returns a Limiter that searches for the rate the shared quota
+// leaves free, never above max.
+func NewAuto(max float64, burst int) *Limiter {
+	return NewLimiter(New(AutoConfig(max)), burst)
+}
+
+// NewLimiter returns a Limiter driven by ctrl.
+func NewLimiter(ctrl Controller, burst int) *Limiter {
+	if burst < 1 {
+		burst = 1
+	}
+	return &Limiter{
+		Now:     time.Now,
+		ctrl:    ctrl,
+		lim:     rate.NewLimiter(rate.Limit(ctrl.Config().Rate), burst),
+		latency: NewEWMA(0.1),
+	}
+}
+
+// Wait blocks until the next call may start or ctx ends. Every attempt
+// calls it, retries included: the service counts attempts.
+func (l *Limiter) Wait(ctx context.Context) error {
+	l.observe(Event{Kind: Tick})
+	return l.lim.Wait(ctx)
+}
+
+// Throttled reports a call refused with TooManyRequestsException.
+func (l *Limiter) Throttled() { l.observe(Event{Kind: Throttle}) }
+
+// Succeeded reports a call the service answered without throttling.
+func (l *Limiter) Succeeded(latency time.Duration) {
+	l.observe(Event{Kind: Success, Latency: latency})
+}
+
+// Rate returns the current limit in calls per second, brought up to date
+// with the time that passed since the last event.
+func (l *Limiter) Rate() float64 {
+	l.observe(Event{Kind: Tick})
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.st.Rate
+}
+
+// Latency returns the smoothed latency of answered calls (0 before any).
+func (l *Limiter) Latency() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.latency.Value()
+}
+
+// State returns a copy of the controller's state, for progress reports.
+func (l *Limiter) State() State {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.startLocked()
+	return l.st
+}
+
+func (l *Limiter) observe(ev Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.startLocked()
+	if ev.Kind == Success {
+		l.latency.Observe(ev.Latency)
+	}
+	now := l.Now()
+	before := l.st.Rate
+	l.st = l.ctrl.Next(l.st, ev, now)
+	if l.st.Rate != before {
+		l.lim.SetLimitAt(now, rate.Limit(l.st.Rate))
+	}
+}
+
+// startLocked starts the controller on first use, so that a Limiter built
+// long before the run begins does not count that time as growth.
+func (l *Limiter) startLocked() {
+	if l.started {
+		return
+	}
+	l.started = true
+	now := l.Now()
+	l.st = l.ctrl.Start(now)
+	l.lim.SetLimitAt(now, rate.Limit(l.st.Rate))
+}

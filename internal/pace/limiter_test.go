@@ -1,0 +1,134 @@
+package pace
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// fakeClock is a settable clock for the controller side of a Limiter.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func newTestLimiter(l *Limiter) (*Limiter, *fakeClock) {
+	clock := &fakeClock{now: time.Now()}
+	l.Now = clock.Now
+	return l, clock
+}
+
+func TestLimiter_FixedFollowsController(t *testing.T) {
+	l, clock := newTestLimiter(NewFixed(10, 1))
+	if got := l.Rate(); got != 10 {
+		t.Fatalf("Rate() = %v, want 10", got)
+	}
+	l.Throttled()
+	if got := l.Rate(); !near(got, 7) {
+		t.Errorf("after a throttle Rate() = %v, want 7", got)
+	}
+	if got := float64(l.lim.Limit()); !near(got, 7) {
+		t.Errorf("token bucket limit = %v, want 7", got)
+	}
+	clock.Advance(6 * time.Second)
+	l.Succeeded(30 * time.Millisecond)
+	if got := float64(l.lim.Limit()); got != 10 {
+		t.Errorf("token bucket limit after recovery = %v, want 10", got)
+	}
+	if l.lim.Burst() != 1 {
+		t.Errorf("burst = %d, want 1", l.lim.Burst())
+	}
+}
+
+func TestLimiter_AutoStartsAtHalfMax(t *testing.T) {
+	l, clock := newTestLimiter(NewAuto(25, 3))
+	if got := l.Rate(); !near(got, 12.5) {
+		t.Errorf("Rate() = %v, want 12.5", got)
+	}
+	clock.Advance(10 * time.Minute)
+	if got := l.Rate(); !near(got, 22.5) {
+		t.Errorf("Rate() after quiet minutes = %v, want 22.5", got)
+	}
+	if got := float64(l.lim.Limit()); !near(got, 22.5) || l.lim.Burst() != 3 {
+		t.Errorf("token bucket = %v/s burst %d, want 22.5/s burst 3", got, l.lim.Burst())
+	}
+	if l.State().Cuts != 0 {
+		t.Error("cut without throttles")
+	}
+}
+
+func TestLimiter_Latency(t *testing.T) {
+	l, _ := newTestLimiter(NewFixed(10, 1))
+	if l.Latency() != 0 {
+		t.Errorf("latency before any call = %v", l.Latency())
+	}
+	l.Succeeded(100 * time.Millisecond)
+	l.Succeeded(200 * time.Millisecond)
+	if got := l.Latency(); got != 110*time.Millisecond {
+		t.Errorf("latency = %v, want 110ms", got)
+	}
+}
+
+func TestLimiter_WaitHonoursContext(t *testing.T) {
+	l, _ := newTestLimiter(NewFixed(0.001, 1))
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := l.Wait(ctx); err != nil {
+		t.Fatalf("first Wait takes the burst token: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- l.Wait(ctx) }()
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("Wait returned nil after cancel")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Wait did not return after cancel")
+	}
+}
+
+func TestLimiter_Concurrent(t *testing.T) {
+	l, clock := newTestLimiter(NewAuto(25, 1))
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				switch {
+				case (i+w)%50 == 0:
+					l.Throttled()
+				default:
+					l.Succeeded(time.Duration(10+i%5) * time.Millisecond)
+				}
+				if i%20 == 0 {
+					clock.Advance(10 * time.Millisecond)
+				}
+				_ = l.Rate()
+			}
+		}()
+	}
+	wg.Wait()
+	if r := l.Rate(); r < 1 || r > 22.5 {
+		t.Errorf("rate %v out of bounds", r)
+	}
+	if l.lim.Limit() != rate.Limit(l.State().Rate) {
+		t.Errorf("bucket %v and controller %v disagree", l.lim.Limit(), l.State().Rate)
+	}
+}
