@@ -29,6 +29,12 @@ type Limiter interface {
 	Rate() float64
 }
 
+// Gate bounds how many rows are in flight at once.
+type Gate interface {
+	Acquire(ctx context.Context) error
+	Release()
+}
+
 // Sink receives the final outcome of each row, one call per row, from a
 // single goroutine.
 type Sink interface {
@@ -104,6 +110,9 @@ type Job struct {
 	Include func(input.Row) bool
 	// Prior holds the intents earlier runs journaled for unsettled rows.
 	Prior map[int]string
+	// Gate, when set, bounds the rows in flight below the number of
+	// workers; the caller resizes it as it learns the latency.
+	Gate Gate
 	// Dups detects repeated users; nil disables detection.
 	Dups *input.Tracker
 	// Protected reports users that must never be touched (nil: none).
@@ -249,10 +258,18 @@ func (j *Job) Run(ctx context.Context, rows input.Reader) (Stats, error) {
 				if dispatch.Err() != nil {
 					continue // not reached: filled in as not_attempted
 				}
+				if j.Gate != nil {
+					if j.Gate.Acquire(dispatch) != nil {
+						continue
+					}
+				}
 				res := j.process(dispatch, callCtx, t, fail)
 				res.ack = ack
 				results <- res
 				<-ack
+				if j.Gate != nil {
+					j.Gate.Release()
+				}
 			}
 		}()
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/checkpoint"
 	"github.com/cogsweep/cogsweep/internal/cognito"
 	"github.com/cogsweep/cogsweep/internal/input"
+	"github.com/cogsweep/cogsweep/internal/pace"
 	"github.com/cogsweep/cogsweep/internal/report"
 	"github.com/cogsweep/cogsweep/internal/retry"
 )
@@ -141,7 +142,15 @@ func (r *run) do(ctx context.Context) error {
 	sink := &trackingSink{Writer: rw, have: state.Have}
 
 	writes, workers := r.limiters()
-	reads := newTmpLimiter(o.ReadRate, o.Burst)
+	reads := pace.NewFixed(o.ReadRate, o.Burst)
+	var gate *pace.Gate
+	if workers == 0 {
+		workers = maxAutoConcurrency
+		gate = pace.NewGate(pace.Concurrency(writes.Rate(), initialLatency, minAutoConcurrency, maxAutoConcurrency))
+		gctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go autoConcurrency(gctx, gate, writes)
+	}
 	job := &batch.Job{
 		Options: batch.Options{
 			Action: o.Action, Pool: o.UserPoolID, Region: region, Attributes: r.attrs, DryRun: o.DryRun,
@@ -506,20 +515,51 @@ func (r *run) policy() retry.Policy {
 }
 
 // limiters builds the write limiter and the number of workers.
-func (r *run) limiters() (batch.Limiter, int) {
+func (r *run) limiters() (*pace.Limiter, int) {
 	o := r.o
-	rate := o.MaxRate
-	if o.Rate != "auto" {
-		rate, _ = strconv.ParseFloat(o.Rate, 64)
+	if o.Rate == "auto" {
+		return pace.NewAuto(o.MaxRate, o.Burst), o.Concurrency
 	}
-	lim := newTmpLimiter(rate, o.Burst)
-	workers := o.Concurrency
-	if workers == 0 {
-		// Enough calls in flight to hold the rate at 200 ms of latency.
-		workers = tmpConcurrency(rate, 200*time.Millisecond)
-	}
-	return lim, workers
+	rate, _ := strconv.ParseFloat(o.Rate, 64)
+	return pace.NewFixed(rate, o.Burst), o.Concurrency
 }
+
+// gateOrNil keeps a nil *pace.Gate from becoming a non-nil interface.
+func gateOrNil(g *pace.Gate) batch.Gate {
+	if g == nil {
+		return nil
+	}
+	return g
+}
+
+// autoConcurrency sizes the calls in flight from the write limiter's rate
+// and the latency it observes (in flight = rate x latency, with headroom), so
+// a slow endpoint still reaches the rate and a fast one holds no idle
+// connections. It resizes gate every second until ctx ends.
+func autoConcurrency(ctx context.Context, gate *pace.Gate, lim *pace.Limiter) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			lat := lim.Latency()
+			if lat <= 0 {
+				lat = initialLatency
+			}
+			gate.SetLimit(pace.Concurrency(lim.Rate(), lat, minAutoConcurrency, maxAutoConcurrency))
+		}
+	}
+}
+
+// Bounds of the automatic concurrency. Until latency is observed it is
+// sized for 200 ms, a slow Cognito answer.
+const (
+	initialLatency     = 200 * time.Millisecond
+	minAutoConcurrency = 2
+	maxAutoConcurrency = 64
+)
 
 // trackingSink notes which rows got a line, for the not_attempted fill.
 type trackingSink struct {

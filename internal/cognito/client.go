@@ -16,6 +16,8 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/cogsweep/cogsweep/internal/retry"
 )
 
 var _ Users = (*Client)(nil)
@@ -66,6 +68,11 @@ func LoadAWSConfig(ctx context.Context, c Config) (aws.Config, error) {
 		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
 	}
 	cfg.HTTPClient = &plainBodyClient{cfg.HTTPClient}
+	// The SDK reports a credentials failure as text only; the wrapper gives
+	// it a type that internal/retry classifies as fatal for the run.
+	if cfg.Credentials != nil {
+		cfg.Credentials = retry.WrapCredentials(cfg.Credentials)
+	}
 	if cfg.Region == "" {
 		return aws.Config{}, errors.New("no AWS region: set --region or AWS_REGION")
 	}
