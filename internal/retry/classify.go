@@ -94,8 +94,8 @@ type Decision struct {
 }
 
 // codeClasses is the one table mapping AWS error codes to classes for both
-// call kinds. NotAuthorizedException depends on the kind and is handled in
-// Classify. Codes not listed fall back on the HTTP status.
+// call kinds; tokenClasses overrides it for token calls. Codes not listed
+// fall back on the HTTP status.
 var codeClasses = map[string]Class{
 	// Transient service faults.
 	"InternalErrorException":      Retry,
@@ -149,11 +149,22 @@ var codeClasses = map[string]Class{
 	"RequestTimeTooSkewed":        Fatal,
 	"InvalidIdentityToken":        Fatal,
 	"IDPRejectedClaim":            Fatal,
+	codeNotAuthorized:             Fatal,
 }
 
-// codeNotAuthorized is the one code whose class depends on the call kind: on
-// a token call the user's token is expired or revoked (this row only); on an
-// IAM call the run's credentials are refused (every row).
+// tokenClasses are the codes whose meaning changes on a token call: there
+// they speak of the row's own token, not of the run's credentials or pool.
+var tokenClasses = map[string]Class{
+	// The user's token is expired, revoked or its user is gone (this row
+	// only); on an IAM call the run's credentials are refused (every row).
+	codeNotAuthorized: Permanent,
+	// The token names an app client or pool that does not exist
+	// (cognito-local answers this for a token of an unknown client): one
+	// bad token, while on an IAM call the run's pool is missing.
+	"ResourceNotFoundException": Permanent,
+}
+
+// codeNotAuthorized is Fatal on IAM calls and Permanent on token calls.
 const codeNotAuthorized = "NotAuthorizedException"
 
 // Classify decides what err means for a call of the given kind. It looks, in
@@ -204,11 +215,10 @@ func apiDecision(code string, status int, kind Kind) Decision {
 		d.Code = CodeUnknown
 	}
 	class, known := codeClasses[code]
+	if c, ok := tokenClasses[code]; ok && kind == Token {
+		class, known = c, true
+	}
 	switch {
-	case code == codeNotAuthorized && kind == Token:
-		class = Permanent
-	case code == codeNotAuthorized:
-		class = Fatal
 	case known:
 	case status == 429:
 		class = Throttle

@@ -86,6 +86,7 @@ func TestClassify_Codes(t *testing.T) {
 		{name: "validation exception", code: "ValidationException", status: 400, want: Permanent},
 		{name: "forbidden (WAF)", code: "ForbiddenException", status: 403, want: Permanent},
 		{name: "resource not found", code: "ResourceNotFoundException", status: 400, want: Fatal},
+		{name: "resource not found on token call fails the row", code: "ResourceNotFoundException", status: 400, kind: Token, want: Permanent},
 		{name: "access denied exception", code: "AccessDeniedException", status: 400, want: Fatal},
 		{name: "access denied", code: "AccessDenied", status: 403, want: Fatal},
 		{name: "unrecognized client", code: "UnrecognizedClientException", status: 400, want: Fatal},
@@ -106,9 +107,13 @@ func TestClassify_Codes(t *testing.T) {
 		{name: "unknown 429 code", code: "SlowDownPlease", status: 429, want: Throttle},
 		{name: "known code wins over status", code: "UserNotFoundException", status: 500, want: NotFound},
 	}
-	covered := map[string]bool{codeNotAuthorized: true}
+	covered := map[string]bool{}
+	tokenCovered := map[string]bool{}
 	for _, tt := range tests {
 		covered[tt.code] = true
+		if tt.kind == Token {
+			tokenCovered[tt.code] = true
+		}
 		t.Run(tt.name, func(t *testing.T) {
 			got := Classify(fmt.Errorf("disable row 7: %w", codeErr(tt.status, tt.code)), tt.kind)
 			want := Decision{Class: tt.want, Code: tt.code, MaybeExecuted: tt.maybe}
@@ -120,6 +125,11 @@ func TestClassify_Codes(t *testing.T) {
 	for code := range codeClasses {
 		if !covered[code] {
 			t.Errorf("code %s is in the table but has no test row", code)
+		}
+	}
+	for code := range tokenClasses {
+		if !tokenCovered[code] {
+			t.Errorf("code %s is in the token table but has no token test row", code)
 		}
 	}
 }
