@@ -222,8 +222,13 @@ func (s *Server) currentKnobs() knobs {
 
 const targetPrefix = "AWSCognitoIdentityProviderService."
 
-// ServeHTTP answers one awsJson1_1 request.
+// ServeHTTP answers one awsJson1_1 request, or an STS GetCallerIdentity
+// (awsQuery; see sts.go).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isQueryRequest(r) {
+		s.serveQuery(w, r) // STS (sts.go)
+		return
+	}
 	target := r.Header.Get("X-Amz-Target")
 	op, _ := strings.CutPrefix(target, targetPrefix)
 	s.countCall(op)
