@@ -25,6 +25,7 @@ var _ Users = (*Client)(nil)
 // Client is the SDK-backed implementation of Users.
 type Client struct {
 	api *cip.Client
+	cfg aws.Config // for the other services a run calls (STS)
 }
 
 // Config is what a run needs to reach Cognito.
@@ -87,7 +88,7 @@ func New(cfg aws.Config, endpoint string) *Client {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
 		o.Retryer = aws.NopRetryer{}
-	})}
+	}), cfg: cfg}
 }
 
 // API exposes the SDK client for the calls outside Users (pool checks,
@@ -241,4 +242,18 @@ func (c *plainBodyClient) Do(req *http.Request) (*http.Response, error) {
 		req.Body = struct{ io.ReadCloser }{req.Body}
 	}
 	return c.base.Do(req)
+}
+
+// ListUsersInGroupPage calls ListUsersInGroup once. token is the previous
+// page's NextToken.
+func (c *Client) ListUsersInGroupPage(ctx context.Context, pool, group, token string, limit int32) ([]types.UserType, string, error) {
+	in := &cip.ListUsersInGroupInput{UserPoolId: &pool, GroupName: &group, Limit: aws.Int32(limit)}
+	if token != "" {
+		in.NextToken = &token
+	}
+	out, err := c.api.ListUsersInGroup(ctx, in)
+	if err != nil {
+		return nil, "", err
+	}
+	return out.Users, aws.ToString(out.NextToken), nil
 }
