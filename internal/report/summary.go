@@ -36,6 +36,11 @@ type Summary struct {
 
 	Report     string `json:"report,omitempty"`
 	Checkpoint string `json:"checkpoint,omitempty"`
+
+	// EndedAt is when the run ended; Audit is its audit record (who ran
+	// what, with which options), as in the report header.
+	EndedAt time.Time      `json:"ended_at"`
+	Audit   map[string]any `json:"audit,omitempty"`
 }
 
 // SetElapsed fills ElapsedSeconds and AchievedRate from the run's duration.
