@@ -40,16 +40,21 @@ type Record struct {
 // Header is the first line of a report. Kind is always "header" so a reader
 // can tell it from a Record.
 type Header struct {
-	Kind          string    `json:"kind"`
-	SchemaVersion int       `json:"schema_version"`
-	Tool          string    `json:"tool"`
-	Version       string    `json:"version,omitempty"`
-	Action        string    `json:"action"`
-	Input         string    `json:"input,omitempty"`
-	Fingerprint   string    `json:"fingerprint,omitempty"`
-	Rows          int       `json:"rows"`
-	DryRun        bool      `json:"dry_run,omitempty"`
-	StartedAt     time.Time `json:"started_at"`
+	Kind          string `json:"kind"`
+	SchemaVersion int    `json:"schema_version"`
+	Tool          string `json:"tool"`
+	Version       string `json:"version,omitempty"`
+	Action        string `json:"action"`
+	Input         string `json:"input,omitempty"`
+	Fingerprint   string `json:"fingerprint,omitempty"`
+	Rows          int    `json:"rows"`
+	DryRun        bool   `json:"dry_run,omitempty"`
+	// Shard is "I/N" in the report of one shard of a sharded job; its
+	// Fingerprint is then the shard's, and JobFingerprint the whole job's,
+	// the same in every shard's report (merge-reports checks it).
+	Shard          string    `json:"shard,omitempty"`
+	JobFingerprint string    `json:"job_fingerprint,omitempty"`
+	StartedAt      time.Time `json:"started_at"`
 	// Audit carries who ran what with which options; filled by the CLI.
 	Audit map[string]any `json:"audit,omitempty"`
 }
