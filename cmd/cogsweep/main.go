@@ -8,6 +8,10 @@ import (
 	"os/signal"
 	"syscall"
 
+	// TLS roots compiled in, used only where the system has none: the
+	// container image is built from an empty base, with no /etc/ssl.
+	_ "golang.org/x/crypto/x509roots/fallback"
+
 	"github.com/cogsweep/cogsweep/internal/cli"
 )
 
