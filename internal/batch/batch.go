@@ -118,6 +118,17 @@ type Job struct {
 	// Protected reports users that must never be touched (nil: none).
 	Protected func(pool, username string) bool
 
+	// Email rows and backups (resolve.go, backup.go). Lookups nil: email
+	// rows are invalid. Lists paces ListUsers (UserList quota). Pools
+	// caches DescribeUserPool (nil: one call per email row). Resolved
+	// detects duplicates among rows resolved by ListUsers (nil: none).
+	// Backup, for delete, keeps each user before its deletion (nil: none).
+	Lookups  Lookups
+	Lists    Limiter
+	Pools    *PoolCache
+	Resolved *ResolvedUsers
+	Backup   Backup
+
 	Log           *slog.Logger
 	Progress      func(Stats)
 	ProgressEvery time.Duration
@@ -171,6 +182,9 @@ type task struct {
 	pool     string
 	username string
 	token    string
+	// email is set on a row identified by email until it is resolved;
+	// resolvedBy says how it was (resolve.go).
+	email, resolvedBy string
 }
 
 type result struct {
@@ -263,7 +277,7 @@ func (j *Job) Run(ctx context.Context, rows input.Reader) (Stats, error) {
 						continue
 					}
 				}
-				res := j.process(dispatch, callCtx, t, fail)
+				res := j.handle(dispatch, callCtx, t, fail)
 				res.ack = ack
 				results <- res
 				<-ack
@@ -312,7 +326,7 @@ func (j *Job) produce(ctx context.Context, rows input.Reader, work chan<- task, 
 		if j.Include != nil && !j.Include(row) {
 			continue
 		}
-		t, rec := j.prepare(row)
+		t, rec := j.prepareFrom(rows, row)
 		if j.Skip != nil && j.Skip(row.N) {
 			st.Skipped++ // only the producer writes Skipped until Run returns
 			continue
@@ -383,9 +397,12 @@ func (c *collector) handle(r *result) {
 	c.streak = bump(c.streak, r.transient, r.calls > 0)
 	c.forbidden = bump(c.forbidden, r.forbidden, r.calls > 0)
 	if j.MaxStreak > 0 && (c.streak >= j.MaxStreak || c.forbidden >= j.MaxStreak) {
-		code := r.rec.ErrorCode
+		code, why := r.rec.ErrorCode, "failed after every retry"
+		if c.forbidden >= j.MaxStreak {
+			why = "were refused by the service's firewall (WAF)"
+		}
 		c.fail(&FatalError{Code: code, Row: r.rec.Row,
-			Err: fmt.Errorf("%d rows in a row failed after every retry (%s): the service is failing, not the rows", j.MaxStreak, code)})
+			Err: fmt.Errorf("%d rows in a row %s (%s): the service is failing, not the rows", j.MaxStreak, why, code)})
 	}
 	t := c.now()
 	// Group fsync: every 256 outcomes or 200 ms, whichever comes first.

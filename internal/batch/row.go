@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/cogsweep/cogsweep/internal/cognito"
@@ -26,19 +25,25 @@ func (j *Job) prepare(row input.Row) (task, *report.Record) {
 		return rec(report.Invalid, row.Err)
 	}
 	switch {
-	case row.Username != "" || (row.AccessToken == "" && row.Sub != ""):
+	case row.Username != "" || (row.AccessToken == "" && (row.Sub != "" || row.Email != "")):
 		if !j.Action.AdminCapable() {
 			return rec(report.Invalid, "row names a user but "+string(j.Action)+" needs an access_token")
 		}
 		t.username = row.Username
-		if t.username == "" {
+		if t.username == "" && row.Sub != "" {
 			// Admin calls accept a local user's sub as the username.
 			t.username = row.Sub
 			if err := input.ValidSub(row.Sub); err != nil {
 				return rec(report.Invalid, err.Error())
 			}
 		}
-		if err := input.ValidUsername(t.username); err != nil {
+		if t.username == "" {
+			// An email: a worker resolves it to a username (resolve.go).
+			if err := input.ValidEmail(row.Email); err != nil {
+				return rec(report.Invalid, err.Error())
+			}
+			t.email = row.Email
+		} else if err := input.ValidUsername(t.username); err != nil {
 			return rec(report.Invalid, err.Error())
 		}
 		t.pool = j.Pool
@@ -55,7 +60,7 @@ func (j *Job) prepare(row input.Row) (task, *report.Record) {
 		case j.ConfirmedPools != nil && j.Action.Destructive() && !j.ConfirmedPools[t.pool]:
 			return rec(report.Invalid, fmt.Sprintf("user pool %s is not confirmed: add --confirm-pool-id %s", t.pool, t.pool))
 		}
-		if j.Protected != nil && j.Protected(t.pool, t.username) {
+		if t.email == "" && j.Protected != nil && j.Protected(t.pool, t.username) {
 			return rec(report.Protected, "user is protected")
 		}
 		if j.Dups != nil {
@@ -73,8 +78,6 @@ func (j *Job) prepare(row input.Row) (task, *report.Record) {
 				return rec(report.Duplicate, fmt.Sprintf("same access token as row %d", first))
 			}
 		}
-	case row.Email != "":
-		return rec(report.Invalid, "email rows need resolution to a username, which this version does not do")
 	default:
 		return rec(report.Invalid, "row has no username")
 	}
@@ -93,10 +96,18 @@ func (j *Job) record(t task) report.Record {
 		r.Username = t.row.Username
 	}
 	if t.row.Username == "" && t.row.Sub != "" {
-		r.Input, r.ResolvedBy = t.row.Sub, "sub"
+		r.Input, r.ResolvedBy = t.row.Sub, ResolvedSub
+	}
+	if t.row.Username == "" && t.row.Sub == "" && t.row.AccessToken == "" && t.row.Email != "" {
+		r.Input, r.ResolvedBy = t.row.Email, t.resolvedBy
 	}
 	if t.row.AccessToken != "" && t.row.Username == "" {
 		r.TokenSHA256 = input.TokenFingerprint(t.row.AccessToken)
+		if u := input.TokenUsername(t.row.AccessToken); u != "" && r.Username == "" {
+			// Decoded without verifying the token: a name for people, not
+			// proof (see ResolvedToken).
+			r.Username, r.ResolvedBy = u, ResolvedToken
+		}
 	}
 	return r
 }
@@ -186,7 +197,7 @@ func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*Fata
 	failed := func(r retry.Result) result {
 		switch r.Class {
 		case retry.Fatal:
-			fail(&FatalError{Code: r.Code, Row: t.row.N, Err: r.Err})
+			fail(&FatalError{Code: r.Code, Row: t.row.N, Err: redact(r.Err, t.token)})
 			return finish(report.NotAttempted, &r)
 		case retry.Permanent:
 			res.forbidden = r.Code == "ForbiddenException"
@@ -210,8 +221,8 @@ func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*Fata
 	// an earlier run means the state may already be ours: do not read again.
 	needRead := t.token == "" && !hadPrior &&
 		(j.DryRun || j.Action == Disable || (j.Action == Delete && j.OnlyDisabledFor > 0))
+	var u cognito.User // as read, for a --backup
 	if needRead {
-		var u cognito.User
 		r := do(j.Reads, func(ctx context.Context) (string, error) {
 			var id string
 			var err error
@@ -253,6 +264,22 @@ func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*Fata
 		return finish(j.Action.would(), nil)
 	}
 
+	if j.Backup != nil && j.Action == Delete {
+		// The copy is durable before the delete is sent (backup.go).
+		r, err := j.backUp(do, t, u, needRead)
+		switch {
+		case err != nil:
+			fail(&FatalError{Code: "BackupWriteFailed", Row: t.row.N, Err: err})
+			return finish(report.NotAttempted, nil)
+		case r.Class == retry.NotFound && hadPrior:
+			res.rec.Repeated = true // our earlier delete reached it
+			return finish(report.Deleted, nil)
+		case r.Class == retry.NotFound:
+			return finish(report.NotFound, &r)
+		case r.Err != nil:
+			return failed(r)
+		}
+	}
 	if j.Intents != nil && !hadPrior {
 		if err := j.Intents.Intent(t.row.N, read); err != nil {
 			fail(&FatalError{Code: "CheckpointWriteFailed", Row: t.row.N, Err: err})
@@ -314,10 +341,7 @@ func (j *Job) mutation(t task) callFn {
 // cleanMessage is the error text a report may carry: never the token, even
 // if some layer echoed it.
 func cleanMessage(err error, token string) string {
-	msg := err.Error()
-	if token != "" {
-		msg = strings.ReplaceAll(msg, token, "[token]")
-	}
+	msg := scrub(err.Error(), token)
 	if len(msg) > 500 {
 		msg = msg[:500]
 	}
