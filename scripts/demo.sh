@@ -19,6 +19,9 @@ trap 'kill $fake 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [ -s "$out/url" ] && break; sleep 0.05; done
 [ -s "$out/url" ] || { echo "fake Cognito did not start:"; cat "$out/fake.log"; exit 1; }
 url=$(cat "$out/url")
+# The fake also answers STS GetCallerIdentity (the pre-flight's first call);
+# --endpoint-url is Cognito's only.
+export AWS_ENDPOINT_URL_STS="$url"
 echo "fake Cognito at $url (pool $POOL, seeded from fixtures/fakecognito/demo/users.csv)"
 
 # Exit 3 (some rows invalid or failed) is an answer, not a failure of the demo.
@@ -33,7 +36,19 @@ cd "$out"
 run disable --user-pool-id $POOL --input ../fixtures/demo/leavers.csv
 run delete --user-pool-id $POOL --max-fraction 0.5 --input ../fixtures/demo/leavers.csv --dry-run
 run delete --user-pool-id $POOL --confirm-pool-id $POOL --max-fraction 0.5 --input ../fixtures/demo/leavers.csv
+
+# An HR feed that knows only email addresses. This pool's usernames are not
+# emails, so each row is resolved with ListUsers (email = "..."); the delete
+# keeps a copy of each user first (--backup: personal data, mode 0600).
+run disable --user-pool-id $POOL --input ../fixtures/demo/leavers-by-email.csv
+run delete --user-pool-id $POOL --confirm-pool-id $POOL --max-fraction 0.5 --input ../fixtures/demo/leavers-by-email.csv --backup deleted-users.ndjson
+echo; echo "\$ cogsweep status --checkpoint leavers-by-email.delete.checkpoint"
+../bin/cogsweep status --checkpoint leavers-by-email.delete.checkpoint
 echo
 echo "Reports are in $out/: $(ls *.report.ndjson | tr '\n' ' ')"
 echo "First lines of the delete report:"
 head -4 leavers.delete.report.ndjson
+echo "Rows 1, 6 and 8 of the disable by email (resolved, a repeated email, a malformed one):"
+grep -E '"row":(1|6|8),' leavers-by-email.disable.report.ndjson
+echo "First line of the backup taken before the deletes:"
+head -1 deleted-users.ndjson

@@ -68,6 +68,7 @@ func command(t *testing.T, dir, url string, args ...string) *exec.Cmd {
 		"AWS_ACCESS_KEY_ID=AKIDE2E", "AWS_SECRET_ACCESS_KEY=e2e-secret", "AWS_REGION=us-east-1",
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent",
 		"HOME=" + dir, "TMPDIR=" + dir,
+		"AWS_ENDPOINT_URL_STS=" + url, // the fake answers the pre-flight's GetCallerIdentity too
 	}
 	return cmd
 }

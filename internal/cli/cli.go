@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/cogsweep/cogsweep/internal/batch"
 )
@@ -22,6 +23,9 @@ type Env struct {
 	Getenv         func(string) string
 	// StdinIsTerminal overrides the terminal check (tests).
 	StdinIsTerminal *bool
+	// Now overrides the clock that judges ages (--only-disabled-for,
+	// --created-before) (tests; nil: time.Now).
+	Now func() time.Time
 }
 
 // Version is set at build time (-ldflags "-X ...cli.Version=v1.2.3").
@@ -44,6 +48,7 @@ Actions (each reads a CSV or NDJSON file of users):
 
 Other commands:
   status             progress of a run from its checkpoint
+  merge-reports      join the reports of a sharded job (--shard I/N) into one
   version            print the version
 
 Examples:
@@ -84,6 +89,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return ExitOK
 	case "status":
 		return finish(env, runStatus(rest, env))
+	case "merge-reports":
+		return finish(env, runMerge(rest, env))
 	}
 	for _, a := range batch.Actions {
 		if cmd == string(a) {
@@ -144,10 +151,10 @@ var synopses = map[batch.Action][2]string{
 		"cogsweep sign-out --user-pool-id us-east-1_AbC123 --input compromised.csv"},
 	batch.DeleteAttributes: {"Delete attributes of each user: AdminDeleteUserAttributes for rows with a username,\nDeleteUserAttributes for rows with only an access_token. Custom attributes take the custom: prefix.",
 		"cogsweep delete-attributes --attributes phone_number,custom:department --user-pool-id us-east-1_AbC123 --confirm-pool-id us-east-1_AbC123 --input scrub.csv"},
-	batch.SelfDelete: {"Delete each user with their own access token (DeleteUser): rows need an access_token column.\nNo IAM credentials are used. Tokens never appear in logs or reports (a 12-hex fingerprint does).",
-		"cogsweep self-delete --input deletion-requests.ndjson"},
-	batch.Rollback: {"Re-enable exactly the users that a disable run's report says it disabled. Users that were already\ndisabled before that run (already_disabled) stay disabled; other lines end skipped.",
-		"cogsweep rollback --from-report leavers.disable.report.ndjson --user-pool-id us-east-1_AbC123"},
+	batch.SelfDelete: {"Delete each user with their own access token (DeleteUser): rows need an access_token column.\nNo IAM credentials and no pool are used, only a region. Tokens never appear in logs or reports: a row\nshows its 12-hex fingerprint and the username claim read from the token (not verified).",
+		"cogsweep self-delete --region us-east-1 --input deletion-requests.ndjson"},
+	batch.Rollback: {"Re-enable exactly the users that a disable run's report says it disabled. Users that were already\ndisabled before that run (already_disabled) stay disabled; other lines end skipped. Pool and region\ndefault to the disable run's. Below, its own report is leavers.disable.rollback.report.ndjson.",
+		"cogsweep rollback --from-report leavers.disable.report.ndjson"},
 }
 
 func trimLines(s string) string { return strings.TrimSpace(s) }

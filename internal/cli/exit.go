@@ -29,9 +29,16 @@ func usage(err error) error { return &UsageError{Err: err} }
 type GuardError struct {
 	Guard string
 	Err   error
+	// Predicted marks a dry run's forecast: the real run would be refused.
+	Predicted bool
 }
 
-func (e *GuardError) Error() string { return "refused by " + e.Guard + ": " + e.Err.Error() }
+func (e *GuardError) Error() string {
+	if e.Predicted {
+		return "dry run: the real run would be refused by " + e.Guard + ": " + e.Err.Error()
+	}
+	return "refused by " + e.Guard + ": " + e.Err.Error()
+}
 func (e *GuardError) Unwrap() error { return e.Err }
 
 // RowProblems is returned by a run that finished but left some rows

@@ -34,6 +34,9 @@ type Options struct {
 	Region      string
 	Profile     string
 	EndpointURL string
+	// STSEndpointURL is the pre-flight's STS endpoint; EndpointURL is
+	// Cognito's only (identity.go).
+	STSEndpointURL string
 
 	Restart      bool
 	RetryFailed  bool
@@ -43,13 +46,30 @@ type Options struct {
 	MaxFraction  float64
 	Attributes   string
 	FromReport   string
+	// Backup is delete's --backup file (identity.go).
+	Backup string
+	// SafetyOptions are --protect-group, --protect-file,
+	// --only-disabled-for and --select (safety_options.go).
+	SafetyOptions
+	// S3Options are --s3-endpoint-url, --s3-region and --lease-ttl (s3.go).
+	S3Options
 
 	LogFormat string
 	Progress  string // auto, bar, log, off
 
+	// Shard is --shard I/N; Shards is --shards N (the index then comes
+	// from JOB_COMPLETION_INDEX). See shard.go.
+	Shard  string
+	Shards int
+	// Pushgateway is a Prometheus Pushgateway URL (see metrics.go).
+	Pushgateway    string
+	PushgatewayJob string
+
 	// Sources records where each option's value came from: "default",
 	// "flag" or "env:NAME". It goes into the report header for audit.
 	Sources map[string]string
+	// Values holds each option's effective value as text, for the audit.
+	Values map[string]string
 }
 
 // NewOptions returns the documented defaults.
@@ -66,6 +86,11 @@ func NewOptions(a batch.Action) *Options {
 		LogFormat:   "auto",
 		Progress:    "auto",
 		Sources:     map[string]string{},
+
+		SafetyOptions: SafetyOptions{ListRate: defaultListRate},
+		S3Options:     S3Options{LeaseTTL: defaultLeaseTTL},
+
+		PushgatewayJob: "cogsweep",
 	}
 }
 
@@ -88,11 +113,11 @@ func (o *Options) bind(fs *flag.FlagSet) {
 	if a == batch.Rollback {
 		fs.StringVar(&o.FromReport, "from-report", o.FromReport, "the report of the disable run to undo (required)")
 	} else {
-		fs.StringVar(&o.Input, "input", o.Input, "input file, or - for stdin (CSV or NDJSON)")
+		fs.StringVar(&o.Input, "input", o.Input, "input file, s3://bucket/key, or - for stdin (CSV or NDJSON)")
 		fs.StringVar(&o.Format, "format", o.Format, "csv or ndjson (default: from the file extension; required for stdin)")
 	}
-	fs.StringVar(&o.Report, "report", o.Report, "report file, NDJSON (default: <input>.<action>.report.ndjson in the current directory)")
-	fs.StringVar(&o.Checkpoint, "checkpoint", o.Checkpoint, "checkpoint file (default: the report path with .checkpoint instead of .report.ndjson)")
+	fs.StringVar(&o.Report, "report", o.Report, "report file or s3://bucket/key, NDJSON (default: <input>.<action>.report.ndjson in the current directory)")
+	fs.StringVar(&o.Checkpoint, "checkpoint", o.Checkpoint, "checkpoint file or s3://bucket/key (default: the report path with .checkpoint instead of .report.ndjson)")
 	fs.StringVar(&o.Summary, "summary", o.Summary, "also write the end-of-run summary as JSON to this file")
 	fs.StringVar(&o.Rate, "rate", o.Rate, "UserUpdate requests per second for the whole job, or auto (see README)")
 	fs.Float64Var(&o.MaxRate, "max-rate", o.MaxRate, "ceiling for --rate auto (the default UserUpdate quota is 25/s)")
@@ -104,19 +129,28 @@ func (o *Options) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.Region, "region", o.Region, "AWS region (default: AWS_REGION / profile; else the pool id's prefix)")
 	fs.StringVar(&o.Profile, "profile", o.Profile, "AWS shared-config profile")
 	fs.StringVar(&o.EndpointURL, "endpoint-url", o.EndpointURL, "Cognito endpoint (moto, the local fake); AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER also works")
+	o.bindIdentity(fs)
 	fs.BoolVar(&o.Restart, "restart", o.Restart, "archive the checkpoint and report of an earlier run and start over")
 	fs.BoolVar(&o.RetryFailed, "retry-failed", o.RetryFailed, "on resume, also retry rows that failed permanently")
 	fs.BoolVar(&o.DryRun, "dry-run", o.DryRun, "read each user and report what would be done; no mutating call")
 	if a.Destructive() {
 		fs.Var(&o.ConfirmPools, "confirm-pool-id", "the pool id again, to confirm an irreversible action (repeatable)")
-		fs.Float64Var(&o.MaxFraction, "max-fraction", o.MaxFraction, "refuse to act on more than this fraction of the pool's users (1 turns it off)")
 	}
-	fs.IntVar(&o.MaxUsers, "max-users", o.MaxUsers, "refuse inputs with more than this many rows (0: no limit)")
+	if a == batch.Delete {
+		fs.Float64Var(&o.MaxFraction, "max-fraction", o.MaxFraction, "refuse to delete more than this fraction of a pool's users (DescribeUserPool's estimate; 1 turns it off); judged once, at the run's first start")
+	}
+	fs.IntVar(&o.MaxUsers, "max-users", o.MaxUsers, "refuse inputs (or selections) with more than this many rows (0: no limit); judged once, at the run's first start")
+	o.bindSafety(fs)
+	o.bindS3(fs)
 	if a == batch.DeleteAttributes {
 		fs.StringVar(&o.Attributes, "attributes", o.Attributes, "comma-separated attribute names to delete (custom ones as custom:name)")
 	}
 	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "auto, text or json (auto: text on a terminal, JSON otherwise)")
 	fs.StringVar(&o.Progress, "progress", o.Progress, "auto, bar, log or off (auto: a bar on a terminal, else a log line every 10s)")
+	fs.StringVar(&o.Shard, "shard", o.Shard, "run shard I of N (I/N, from 0): the rows whose user hashes to I; rates are divided by N")
+	fs.IntVar(&o.Shards, "shards", o.Shards, "number of shards; the index comes from --shard or JOB_COMPLETION_INDEX (Kubernetes Indexed Job)")
+	fs.StringVar(&o.Pushgateway, "pushgateway", o.Pushgateway, "Prometheus Pushgateway URL: push progress every 30s and the result at the end")
+	fs.StringVar(&o.PushgatewayJob, "pushgateway-job", o.PushgatewayJob, "job label of the pushed metrics (give each CronJob its own)")
 }
 
 // envName is the environment variable that sets flag name.
@@ -149,6 +183,8 @@ func (o *Options) parse(fs *flag.FlagSet, args []string, getenv func(string) str
 		}
 		o.Sources[f.Name] = src
 	})
+	o.Values = map[string]string{}
+	fs.VisitAll(func(f *flag.Flag) { o.Values[f.Name] = f.Value.String() })
 	return errors.Join(errs...)
 }
 
@@ -159,8 +195,8 @@ func (o *Options) Validate() error {
 		if o.FromReport == "" {
 			errs = append(errs, errors.New("--from-report is required: the report of the disable run to undo"))
 		}
-	} else if o.Input == "" {
-		errs = append(errs, errors.New("--input is required (a file, or - for stdin)"))
+	} else if o.Input == "" && o.Select == "" {
+		errs = append(errs, errors.New("--input is required (a file, or - for stdin; or --select a query)"))
 	}
 	if o.Input == "-" && o.Format == "" {
 		errs = append(errs, errors.New("--format csv|ndjson is required when the input is stdin"))
@@ -210,6 +246,9 @@ func (o *Options) Validate() error {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, o.validateSafety()...)
+	errs = append(errs, o.validateS3()...)
+	errs = append(errs, o.validateIdentity()...)
 	return errors.Join(errs...)
 }
 

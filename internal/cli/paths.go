@@ -11,6 +11,7 @@ const reportSuffix = ".report.ndjson"
 // defaultReportPath names a run's report from what the command says, never
 // from the input's content, so the same command finds the same files again:
 // <input name without extension>.<action>[.shard-I-of-N][.plan].report.ndjson
+// (an input that is a report loses its whole .report.ndjson suffix)
 // in the current directory (an input may be read-only or in S3). Stdin is
 // named by the action alone.
 func defaultReportPath(input, action, shard string, dryRun bool) string {
@@ -20,7 +21,13 @@ func defaultReportPath(input, action, shard string, dryRun bool) string {
 		if i := strings.Index(base, "?"); i >= 0 {
 			base = base[:i]
 		}
-		base = strings.TrimSuffix(base, filepath.Ext(base))
+		if b, ok := strings.CutSuffix(base, reportSuffix); ok {
+			// A report as input (rollback's --from-report): x.disable
+			// rather than x.disable.report.
+			base = b
+		} else {
+			base = strings.TrimSuffix(base, filepath.Ext(base))
+		}
 	}
 	name := base + "." + action
 	if shard != "" {

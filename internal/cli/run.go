@@ -38,8 +38,21 @@ func runAction(ctx context.Context, a batch.Action, args []string, env Env) erro
 	if err := o.Validate(); err != nil {
 		return usage(err)
 	}
-	r := &run{o: o, env: env, log: newLogger(o.LogFormat, env.Stderr)}
-	return r.do(ctx)
+	sh, err := resolveShard(o.Shard, o.Shards, env.Getenv)
+	if err == nil {
+		err = o.shardable(sh)
+	}
+	if err != nil {
+		return usage(err)
+	}
+	o.perShard(sh.Count) // rates are job-wide totals; before anything reads them
+	r := &run{o: o, env: env, log: newLogger(o.LogFormat, env.Stderr), shard: sh}
+	if err := r.startMetrics(ctx); err != nil {
+		return err
+	}
+	err = r.do(ctx)
+	r.finishMetrics(ctx, err)
+	return err
 }
 
 // run is one invocation of an action: it prepares the input and the
@@ -51,6 +64,7 @@ type run struct {
 
 	inputPath string // a file: the input, or stdin spooled
 	spooled   bool
+	spool     *spoolFile // stdin spooled and already unlinked (see spool.go)
 	format    input.Format
 	scan      input.Summary
 	attrs     []string
@@ -58,19 +72,27 @@ type run struct {
 	reportPath, checkpointPath string
 	fingerprint                string
 	bar                        bool // a progress bar is on stderr
+
+	shard          Shard // see shard.go
+	shardRows      int   // rows the shard owns (see rows)
+	shardCounted   bool
+	jobFingerprint string
+	metrics        *runMetrics // --pushgateway; nil without
+
+	safety safetyState   // guards, protect lists, --select (safety.go)
+	ident  identityState // caller, email rows, --backup, audit (identity.go)
+	s3     *s3Run        // s3:// paths (s3.go); nil when every path is local
 }
 
 func (r *run) do(ctx context.Context) error {
 	o := r.o
+	if err := r.fetchS3Input(ctx); err != nil {
+		return err
+	}
 	if err := r.prepareInput(); err != nil {
 		return err
 	}
-	finished := false
-	defer func() {
-		if r.spooled && finished {
-			os.Remove(r.inputPath)
-		}
-	}()
+	defer r.spool.Close()
 	if err := r.checkColumns(); err != nil {
 		return err
 	}
@@ -80,28 +102,44 @@ func (r *run) do(ctx context.Context) error {
 	}
 	r.reportPath = o.Report
 	if r.reportPath == "" {
-		r.reportPath = defaultReportPath(o.Input, string(o.Action), "", o.DryRun)
-	} else if o.DryRun {
-		r.reportPath = withTag(r.reportPath, "plan")
+		r.reportPath = defaultReportPath(o.Input, string(o.Action), r.shard.Tag(), o.DryRun)
+	} else {
+		r.reportPath = r.tagged(r.reportPath)
 	}
 	r.checkpointPath = o.Checkpoint
 	if r.checkpointPath == "" {
 		r.checkpointPath = checkpointPathFor(r.reportPath)
-	} else if o.DryRun {
-		r.checkpointPath = withTag(r.checkpointPath, "plan")
+	} else {
+		r.checkpointPath = r.tagged(r.checkpointPath)
 	}
-	r.fingerprint = r.computeFingerprint(region)
+	defer r.safety.sel.cleanup()
+	if err := r.prepareSafety(ctx, region); err != nil {
+		return err
+	}
+	r.jobFingerprint = r.computeFingerprint(region)
+	r.fingerprint = r.shard.Fingerprint(r.jobFingerprint)
+	defer r.closeS3(ctx)
+	if err := r.openS3(ctx); err != nil {
+		return err
+	}
 
 	journal, resume, err := r.openCheckpoint()
 	if err != nil {
 		return err
 	}
 	defer journal.Close()
+	defer r.closeBackup()
+	if err := r.commitManifest(); err != nil {
+		return err
+	}
 
 	header := report.Header{
 		Kind: report.HeaderKind, SchemaVersion: report.SchemaVersion, Tool: "cogsweep", Version: versionString(),
 		Action: string(o.Action), Input: r.displayInput(), Fingerprint: r.fingerprint, Rows: r.scan.Rows,
 		DryRun: o.DryRun, StartedAt: time.Now().UTC(), Audit: r.audit(region),
+	}
+	if r.shard.Sharded() {
+		header.Shard, header.JobFingerprint = r.shard.String(), r.jobFingerprint
 	}
 	var state report.State
 	if resume {
@@ -118,16 +156,11 @@ func (r *run) do(ctx context.Context) error {
 		return fmt.Errorf("read checkpoint intents: %w", err)
 	}
 
-	// Everything from here on may call Cognito.
-	confirmed, err := r.confirm()
+	// Everything from here on may call Cognito. A finished run asked again
+	// with nothing left to settle makes no call: it only prints the summary
+	// again. A refusal leaves every row it stops not_attempted (safety.go).
+	confirmed, users, refusal, err := r.admit(ctx, journal, resume, r.rows()-state.Settled.Count(), region)
 	if err != nil {
-		return err
-	}
-	users, err := r.connect(ctx, region)
-	if err != nil {
-		return err
-	}
-	if err := r.preflight(ctx, users, region); err != nil {
 		return err
 	}
 
@@ -140,6 +173,10 @@ func (r *run) do(ctx context.Context) error {
 		return fmt.Errorf("write checkpoint: %w", err)
 	}
 	sink := &trackingSink{Writer: rw, have: state.Have}
+	intents, err := r.startS3(ctx, journal)
+	if err != nil {
+		return err
+	}
 
 	writes, workers := r.limiters()
 	reads := pace.NewFixed(o.ReadRate, o.Burst)
@@ -156,15 +193,24 @@ func (r *run) do(ctx context.Context) error {
 			Action: o.Action, Pool: o.UserPoolID, Region: region, Attributes: r.attrs, DryRun: o.DryRun,
 			Concurrency: workers, Retry: r.policy(),
 			CallTimeout: o.CallTimeout, DrainTimeout: 20 * time.Second, MaxStreak: 10, ConfirmedPools: confirmed,
+			OnlyDisabledFor: o.OnlyDisabledFor,
 		},
-		Users: users, Writes: writes, Reads: reads, Report: sink, Intents: journal,
-		Skip:  state.Settled.Has,
-		Prior: prior,
-		Dups:  input.NewTracker(r.scan.Dups),
-		Log:   r.log,
+		Users: users, Writes: writes, Reads: reads, Report: sink, Intents: intents,
+		Skip:      state.Settled.Has,
+		Include:   r.include(),
+		Gate:      gateOrNil(gate),
+		Prior:     prior,
+		Dups:      input.NewTracker(r.scan.Dups),
+		Log:       r.log,
+		Protected: r.protectedFunc(),
+		Now:       r.env.Now,
 	}
-	total := r.scan.Rows - state.Settled.Count()
+	total := r.rows() - state.Settled.Count()
 	job.Progress, job.ProgressEvery = r.progress(total)
+	r.observeMetrics(job)
+	if err := r.attachIdentity(job, users); err != nil {
+		return err
+	}
 	if resume {
 		r.log.Info("resuming", "checkpoint", r.checkpointPath, "rows", r.scan.Rows, "settled", state.Settled.Count(), "in_flight_before", len(prior))
 	} else {
@@ -175,7 +221,7 @@ func (r *run) do(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	stats, runErr := job.Run(ctx, in)
+	stats, runErr := r.runJob(ctx, job, in, refusal)
 	closeIn()
 	if r.bar {
 		fmt.Fprintln(r.env.Stderr)
@@ -206,7 +252,10 @@ func (r *run) do(ctx context.Context) error {
 	if err := journal.Sync(); err != nil {
 		return errors.Join(runErr, fmt.Errorf("sync checkpoint: %w", err))
 	}
-	finished = status == "finished"
+	if err := r.finishS3(ctx); err != nil {
+		return errors.Join(runErr, err)
+	}
+	r.endMetrics(stats, final.Counts)
 	if err := r.summarize(stats, final, status); err != nil {
 		return errors.Join(runErr, err)
 	}
@@ -215,6 +264,9 @@ func (r *run) do(ctx context.Context) error {
 			fmt.Fprintf(r.env.Stderr, "cogsweep: interrupted; run the same command again to resume (report %s)\n", r.reportPath)
 		}
 		return runErr
+	}
+	if r.safety.predicted != nil {
+		return r.safety.predicted // a dry run: the real run would be refused
 	}
 	problems := final.Counts[report.Invalid] + final.Counts[report.Failed] + final.Counts[report.NotAttempted]
 	if problems > 0 {
@@ -226,6 +278,12 @@ func (r *run) do(ctx context.Context) error {
 // prepareInput spools stdin, settles the format and makes the pre-pass.
 func (r *run) prepareInput() error {
 	o := r.o
+	if o.Action == batch.Rollback {
+		return r.prepareRollback()
+	}
+	if o.Select != "" && o.Input == "" {
+		return r.presetSelection() // the query waits for the run's paths (selectUsers)
+	}
 	r.inputPath = o.Input
 	if o.Input == "-" {
 		path, err := input.Spool(r.env.Stdin, os.TempDir())
@@ -233,6 +291,9 @@ func (r *run) prepareInput() error {
 			return usage(fmt.Errorf("read stdin: %w", err))
 		}
 		r.inputPath, r.spooled = path, true
+		if r.spool, err = holdSpool(path); err != nil {
+			return usage(fmt.Errorf("read stdin: %w", err))
+		}
 	}
 	if o.Format != "" {
 		r.format = input.Format(o.Format)
@@ -248,12 +309,12 @@ func (r *run) prepareInput() error {
 		}
 		r.attrs = attrs
 	}
-	f, err := os.Open(r.inputPath)
+	f, err := r.openInput()
 	if err != nil {
 		return usage(fmt.Errorf("open input: %w", err))
 	}
 	defer f.Close()
-	sum, err := input.Scan(f, r.format, func(row input.Row) string { return batch.DupKey(row, o.UserPoolID) })
+	sum, err := input.Scan(f, r.format, r.countShard(func(row input.Row) string { return batch.DupKey(row, o.UserPoolID) }))
 	if err != nil {
 		if errors.Is(err, input.ErrNoColumns) {
 			return usage(fmt.Errorf("input %s: %w", r.displayInput(), err))
@@ -265,7 +326,10 @@ func (r *run) prepareInput() error {
 }
 
 func (r *run) openReader() (input.Reader, func(), error) {
-	f, err := os.Open(r.inputPath)
+	if r.o.Action == batch.Rollback {
+		return r.openReportRows()
+	}
+	f, err := r.openInput()
 	if err != nil {
 		return nil, nil, fmt.Errorf("open input: %w", err)
 	}
@@ -331,6 +395,7 @@ func (r *run) computeFingerprint(region string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "input=%s\naction=%s\npool=%s\nregion=%s\ndry=%t\nattrs=%s\nmax_users=%d\nmax_fraction=%g\n",
 		r.scan.SHA256, o.Action, o.UserPoolID, region, o.DryRun, strings.Join(r.attrs, ","), o.MaxUsers, o.MaxFraction)
+	r.fingerprintSafety(h)
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -344,7 +409,7 @@ func (r *run) openCheckpoint() (*checkpoint.Journal, bool, error) {
 	)
 	if r.o.Restart {
 		var archived []string
-		j, archived, err = checkpoint.Restart(r.checkpointPath, r.reportPath)
+		j, archived, err = checkpoint.Restart(r.checkpointPath, r.archiveAlso()...)
 		if len(archived) > 0 {
 			r.log.Info("--restart: archived the previous run", "files", archived)
 		}
@@ -370,21 +435,19 @@ func (r *run) openCheckpoint() (*checkpoint.Journal, bool, error) {
 			r.checkpointPath, st.Header.Action, st.Header.Input, lastStatus(st)))
 	}
 	if st.HasHeader || fileNonEmpty(r.reportPath) {
-		archived, err := j.Reset(r.reportPath)
+		archived, err := j.Reset(r.archiveAlso()...)
 		if err != nil {
 			j.Close()
 			return nil, false, fmt.Errorf("archive the previous run: %w", err)
 		}
 		r.log.Info("archived the previous, finished run: its input or options differ", "files", archived)
 	}
-	err = j.WriteHeader(checkpoint.Header{
+	// admit writes the header once the guards are judged: it holds their
+	// verdict (safety.go).
+	r.safety.header = checkpoint.Header{
 		Kind: checkpoint.HeaderKind, V: checkpoint.Version,
 		Fingerprint: r.fingerprint, Action: string(r.o.Action), Pool: r.o.UserPoolID, Input: r.displayInput(),
 		Rows: r.scan.Rows, DryRun: r.o.DryRun, CreatedAt: time.Now().UTC(),
-	})
-	if err != nil {
-		j.Close()
-		return nil, false, fmt.Errorf("write checkpoint: %w", err)
 	}
 	return j, false, nil
 }
@@ -472,8 +535,11 @@ func (r *run) connect(ctx context.Context, region string) (*cognito.Client, erro
 
 // preflight checks, before the first write, that the credentials work and
 // the pool named by the flag exists. Token-only runs use no IAM credentials
-// and skip it.
+// and skip it. It starts with the caller check (identity.go).
 func (r *run) preflight(ctx context.Context, c *cognito.Client, region string) error {
+	if err := r.checkCaller(ctx, c); err != nil {
+		return err
+	}
 	o := r.o
 	if !r.hasAdminRows() || o.UserPoolID == "" || r.scan.Rows == 0 {
 		return nil
@@ -496,15 +562,7 @@ func (r *run) preflight(ctx context.Context, c *cognito.Client, region string) e
 		}
 		return &batch.FatalError{Code: res.Code, Err: fmt.Errorf("pre-flight DescribeUserPool %s: %w", o.UserPoolID, err)}
 	}
-	if o.MaxUsers > 0 && r.scan.Rows > o.MaxUsers {
-		return &GuardError{Guard: "--max-users", Err: fmt.Errorf("the input has %d rows, more than --max-users %d", r.scan.Rows, o.MaxUsers)}
-	}
-	if o.Action == batch.Delete && o.MaxFraction < 1 && pool.EstimatedUsers > 0 {
-		if frac := float64(r.scan.Rows) / float64(pool.EstimatedUsers); frac > o.MaxFraction {
-			return &GuardError{Guard: "--max-fraction", Err: fmt.Errorf("the input has %d rows, %.0f%% of the pool's %d users, more than --max-fraction %g: check the input, or raise --max-fraction (1 turns it off)",
-				r.scan.Rows, frac*100, pool.EstimatedUsers, o.MaxFraction)}
-		}
-	}
+	r.rememberPool(o.UserPoolID, pool, true) // the guards (admit) judge its size
 	return nil
 }
 
@@ -578,7 +636,7 @@ func (s *trackingSink) Write(rec *report.Record) error {
 // fillNotAttempted gives every row without a line a not_attempted line, so
 // a run that ends by itself leaves one line per row.
 func (r *run) fillNotAttempted(sink *trackingSink, runErr error) error {
-	if sink.have.Count() >= r.scan.Rows {
+	if sink.have.Count() >= r.rows() {
 		return nil
 	}
 	in, closeIn, err := r.openReader()
@@ -594,6 +652,9 @@ func (r *run) fillNotAttempted(sink *trackingSink, runErr error) error {
 	case errors.Is(runErr, batch.ErrInterrupted):
 		msg = "not reached: the run was interrupted"
 	}
+	if m := refusedMessage(runErr); m != "" {
+		msg = m
+	}
 	now := time.Now().UTC()
 	for {
 		row, err := in.Next()
@@ -603,30 +664,31 @@ func (r *run) fillNotAttempted(sink *trackingSink, runErr error) error {
 		if err != nil {
 			return fmt.Errorf("read input: %w", err)
 		}
-		if sink.have.Has(row.N) {
+		if sink.have.Has(row.N) || !r.shard.Owns(row) {
 			continue
 		}
 		rec := report.Record{Row: row.N, Outcome: report.NotAttempted, Action: string(r.o.Action),
 			Username: row.Username, UserPoolID: row.UserPoolID, Message: msg, At: now}
-		if rec.UserPoolID == "" && rec.Username != "" {
+		if row.Username == "" && row.AccessToken == "" {
+			rec.Input = row.Sub // identity.go: the value as given
+			if rec.Input == "" {
+				rec.Input = row.Email
+			}
+		}
+		if rec.UserPoolID == "" && (rec.Username != "" || rec.Input != "") {
 			rec.UserPoolID = r.o.UserPoolID
 		}
 		if row.Username == "" && row.AccessToken != "" {
 			rec.TokenSHA256 = input.TokenFingerprint(row.AccessToken)
+			if u := input.TokenUsername(row.AccessToken); u != "" {
+				rec.Username, rec.ResolvedBy = u, batch.ResolvedToken // not verified
+			}
 		}
 		if err := sink.Write(&rec); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
 	}
 	return sink.Sync()
-}
-
-func (r *run) audit(region string) map[string]any {
-	opts := map[string]any{}
-	for name, src := range r.o.Sources {
-		opts[name] = src
-	}
-	return map[string]any{"region": region, "pool": r.o.UserPoolID, "option_sources": opts}
 }
 
 // progress returns the progress reporter and how often to call it: a bar

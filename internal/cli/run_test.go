@@ -34,6 +34,9 @@ func fake(t *testing.T, opts fakecognito.Options, n int) (*fakecognito.Server, s
 	}
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
+	// The fake answers STS GetCallerIdentity too (the pre-flight's first
+	// call); --endpoint-url is Cognito's only.
+	t.Setenv("AWS_ENDPOINT_URL_STS", hs.URL)
 	return srv, hs.URL
 }
 

@@ -97,6 +97,7 @@ func runStatus(args []string, env Env) error {
 	fmt.Fprintf(w, "outcomes: %s\n", countsString(out.Counts))
 	fmt.Fprintf(w, "started:  %s\nupdated:  %s\n", out.Started.Format(time.RFC3339), out.Updated.UTC().Format(time.RFC3339))
 	fmt.Fprintf(w, "files:    %s, %s\n", out.Checkpoint, out.Report)
+	printAudit(w, out.Report0) // audit.go
 	if out.State != "running" && out.State != "finished" && out.State != "not started" {
 		fmt.Fprintln(w, "resume:   run the same command again")
 	}

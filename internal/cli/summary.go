@@ -36,16 +36,20 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 func (r *run) summarize(st batch.Stats, final report.CompactResult, status string) error {
 	s := report.Summary{
 		Action: string(r.o.Action), DryRun: r.o.DryRun, Status: status,
-		Rows: r.scan.Rows, Counts: final.Counts,
+		Rows: r.rows(), Counts: final.Counts,
 		Calls: int64(st.Calls), Throttles: int64(st.Throttles), Retries: int64(st.Retries), Repeated: int64(st.Repeated),
 		StartedAt: st.Started.UTC(), LimiterRate: st.WriteRate,
 		Report: r.reportPath, Checkpoint: r.checkpointPath,
+		EndedAt: r.now().UTC(), Audit: r.ident.audit,
 	}
 	s.SetElapsed(st.Elapsed)
 	r.log.Info("summary", "status", status, "rows", s.Rows, "counts", countsString(s.Counts), "calls", s.Calls,
 		"throttles", s.Throttles, "retries", s.Retries, "repeated", s.Repeated,
 		"elapsed_s", round1(s.ElapsedSeconds), "calls_per_s", round1(s.AchievedRate), "report", r.reportPath)
 	fmt.Fprintf(r.env.Stdout, "%s\n", planText(r.o.Action, r.o.DryRun, s))
+	if p := r.safety.predicted; p != nil {
+		fmt.Fprintf(r.env.Stdout, "%v\n", p) // dry run: the real run would be refused by ...
+	}
 	if r.o.Summary != "" {
 		return s.WriteFile(r.o.Summary)
 	}
@@ -57,7 +61,7 @@ func (r *run) summarize(st batch.Stats, final report.CompactResult, status strin
 func planText(a batch.Action, dry bool, s report.Summary) string {
 	var b strings.Builder
 	if dry {
-		fmt.Fprintf(&b, "Plan for %s of %d rows: %s.", a, s.Rows, countsString(s.Counts))
+		fmt.Fprintf(&b, "Plan for %s of %s rows: %s.", a, thousands(s.Rows), planPhrases(a, s.Counts))
 	} else {
 		fmt.Fprintf(&b, "%s %s: %d rows: %s.", a, s.Status, s.Rows, countsString(s.Counts))
 	}

@@ -55,7 +55,8 @@ func (c cli) run(stdin string, args ...string) (int, string) {
 	c.t.Helper()
 	cmd := exec.Command(binary, append(args, "--endpoint-url", c.emu.URL(), "--progress", "off", "--log-format", "text")...)
 	cmd.Dir = c.dir
-	cmd.Env = append(c.emu.Env(), "HOME="+c.dir, "TMPDIR="+c.dir, "AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent")
+	cmd.Env = append(c.emu.Env(), "HOME="+c.dir, "TMPDIR="+c.dir, "AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent",
+		"AWS_ENDPOINT_URL_STS="+c.emu.URL()) // moto serves STS GetCallerIdentity on the same port
 	cmd.Stdin = strings.NewReader(stdin)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
