@@ -280,17 +280,30 @@ func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*Fata
 			return failed(r)
 		}
 	}
-	if j.Intents != nil && !hadPrior {
-		if err := j.Intents.Intent(t.row.N, read); err != nil {
-			fail(&FatalError{Code: "CheckpointWriteFailed", Row: t.row.N, Err: err})
-			return finish(report.NotAttempted, nil)
-		}
-	}
 	if hadPrior && prior != "" {
 		read = prior
 	}
-	mutate := j.mutation(t)
+	// The intent is journaled once the limiter has given the first
+	// attempt its token, right before the call: a row stopped while it
+	// waits for a token leaves no intent, so its resume is not a repeat.
+	call := j.mutation(t)
+	journaled := hadPrior || j.Intents == nil
+	var intentErr error
+	mutate := func(ctx context.Context) (string, error) {
+		if !journaled {
+			if err := j.Intents.Intent(t.row.N, read); err != nil {
+				intentErr = err
+				return "", retry.Wrap(retry.Decision{Class: retry.Fatal, Code: "CheckpointWriteFailed"}, err)
+			}
+			journaled = true
+		}
+		return call(ctx)
+	}
 	r := do(j.Writes, mutate)
+	if intentErr != nil {
+		fail(&FatalError{Code: "CheckpointWriteFailed", Row: t.row.N, Err: intentErr})
+		return finish(report.NotAttempted, nil)
+	}
 	if r.MaybeExecuted || (r.Err == nil && hadPrior) {
 		mayHaveRun = true
 	}
