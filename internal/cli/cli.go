@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/cogsweep/cogsweep/internal/batch"
@@ -156,5 +155,3 @@ var synopses = map[batch.Action][2]string{
 	batch.Rollback: {"Re-enable exactly the users that a disable run's report says it disabled. Users that were already\ndisabled before that run (already_disabled) stay disabled; other lines end skipped. Pool and region\ndefault to the disable run's. Below, its own report is leavers.disable.rollback.report.ndjson.",
 		"cogsweep rollback --from-report leavers.disable.report.ndjson"},
 }
-
-func trimLines(s string) string { return strings.TrimSpace(s) }

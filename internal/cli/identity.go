@@ -28,11 +28,10 @@ var _ batch.Backup = (*backup.Writer)(nil)
 // name users: the caller (STS), the pools described, the users email rows
 // resolved to, the --backup file and the audit record.
 type identityState struct {
-	caller   *cognito.Caller
-	pools    *batch.PoolCache
-	resolved *batch.ResolvedUsers
-	backup   *backup.Writer
-	audit    map[string]any
+	caller *cognito.Caller
+	pools  *batch.PoolCache
+	backup *backup.Writer
+	audit  map[string]any
 }
 
 // maxAccessScan bounds the rows the pre-flight looks through for one it can

@@ -68,8 +68,6 @@ func TestIdentity_ResolutionPaths_CallsPerRow(t *testing.T) {
 		resolvedBy string
 		input      func(i int) string
 		username   func(i int) string
-		// calls for the whole run, per operation
-		calls map[string]int
 	}
 	paths := []struct {
 		name, pool, csv string

@@ -31,8 +31,7 @@ type fixtureExpected struct {
 }
 
 func toFixtureRow(r Row) fixtureRow {
-	return fixtureRow{N: r.N, Line: r.Line, Username: r.Username, Sub: r.Sub, Email: r.Email,
-		UserPoolID: r.UserPoolID, AccessToken: r.AccessToken, Err: r.Err, QuoteErr: r.QuoteErr}
+	return fixtureRow(r)
 }
 
 func columnNames(c Columns) []string {
