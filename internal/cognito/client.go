@@ -68,7 +68,7 @@ func LoadAWSConfig(ctx context.Context, c Config) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
 	}
-	cfg.HTTPClient = &plainBodyClient{cfg.HTTPClient}
+	cfg.HTTPClient = PlainBody(cfg.HTTPClient)
 	// The SDK reports a credentials failure as text only; the wrapper gives
 	// it a type that internal/retry classifies as fatal for the run.
 	if cfg.Credentials != nil {
@@ -235,6 +235,15 @@ func (c *Client) ListUsersPage(ctx context.Context, pool, filter, token string, 
 // pages). Hiding WriteTo makes that last read a plain Read, which ends the
 // write normally.
 type plainBodyClient struct{ base aws.HTTPClient }
+
+// PlainBody wraps an SDK HTTP client with the workaround above; every SDK
+// client of this module (tests' included) should use it.
+func PlainBody(c aws.HTTPClient) aws.HTTPClient {
+	if c == nil {
+		c = awshttp.NewBuildableClient()
+	}
+	return &plainBodyClient{c}
+}
 
 func (c *plainBodyClient) Do(req *http.Request) (*http.Response, error) {
 	if req.Body != nil && req.Body != http.NoBody {

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cogsweep/cogsweep/internal/cognito"
 	"maps"
 	"slices"
 	"sort"
@@ -70,7 +71,8 @@ func AWSConfig() aws.Config {
 		Region:      Region,
 		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, "")),
 		// Retries would hide emulator errors the tests want to see.
-		Retryer: func() aws.Retryer { return aws.NopRetryer{} },
+		Retryer:    func() aws.Retryer { return aws.NopRetryer{} },
+		HTTPClient: cognito.PlainBody(nil),
 	}
 }
 
