@@ -214,7 +214,11 @@ func (r *run) do(ctx context.Context) error {
 	if resume {
 		r.log.Info("resuming", "checkpoint", r.checkpointPath, "rows", r.scan.Rows, "settled", state.Settled.Count(), "in_flight_before", len(prior))
 	} else {
-		r.log.Info("starting", "action", o.Action, "rows", r.scan.Rows, "report", r.reportPath, "rate", o.Rate, "concurrency", workers)
+		conc := any(workers)
+		if gate != nil {
+			conc = fmt.Sprintf("auto (%d now, at most %d)", gate.Limit(), workers)
+		}
+		r.log.Info("starting", "action", o.Action, "rows", r.scan.Rows, "report", r.reportPath, "rate", o.Rate, "concurrency", conc)
 	}
 
 	in, closeIn, err := r.openReader()
