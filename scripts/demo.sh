@@ -46,8 +46,9 @@ echo; echo "\$ cogsweep status --checkpoint leavers-by-email.delete.checkpoint"
 ../bin/cogsweep status --checkpoint leavers-by-email.delete.checkpoint
 echo
 echo "Reports are in $out/: $(ls *.report.ndjson | tr '\n' ' ')"
-echo "First lines of the delete report:"
-head -4 leavers.delete.report.ndjson
+echo "The delete report: a header (audit record, cut here), then one line per row:"
+head -1 leavers.delete.report.ndjson | cut -c1-160; echo "  ..."
+sed -n '2,4p' leavers.delete.report.ndjson
 echo "Rows 1, 6 and 8 of the disable by email (resolved, a repeated email, a malformed one):"
 grep -E '"row":(1|6|8),' leavers-by-email.disable.report.ndjson
 echo "First line of the backup taken before the deletes:"
