@@ -65,6 +65,13 @@ type Config struct {
 	// throttles the rate is 10% above it; the probe then speeds up (cubic),
 	// so a free share that grew is found quickly.
 	Probe time.Duration
+	// Refill caps, in auto mode, the rate right after a cut at this
+	// fraction of the new WMax. A probe that climbed fast is far above the
+	// free share by the time the bucket runs dry, and Beta times that rate
+	// can still be above it: the bucket would then stay empty, and a job
+	// paced evenly a little above the free share wins nearly every token
+	// while production calls fail in its place, its own throttles few.
+	Refill float64
 	// Window and Threshold define a throttle signal: the throttled share of
 	// the calls answered within the last Window reaches Threshold (and at
 	// least one call was throttled). A single throttle among many calls is
@@ -113,6 +120,7 @@ func AutoConfig(max float64) Config {
 		Settle:    0.95,
 		Recover:   5 * time.Second,
 		Probe:     6 * time.Second,
+		Refill:    0.75,
 		Window:    2 * time.Second,
 		Threshold: 0.02,
 		Cooldown:  100 * time.Millisecond,
@@ -135,7 +143,9 @@ type State struct {
 	epoch   time.Time // start of the current recovery curve
 	from    float64   // rate at epoch
 	lastCut time.Time
-	cut     bool // lastCut is set
+	cut     bool    // lastCut is set
+	served  int     // calls answered without throttling since epoch
+	level0  float64 // calls the server's bucket is taken to hold at epoch
 	win     window
 }
 
@@ -174,6 +184,9 @@ func New(cfg Config) Controller {
 	if cfg.Probe <= 0 {
 		cfg.Probe = def.Probe
 	}
+	if cfg.Refill <= 0 || cfg.Refill > 1 {
+		cfg.Refill = def.Refill
+	}
 	if cfg.Window <= 0 {
 		cfg.Window = def.Window
 	}
@@ -205,6 +218,7 @@ func (c Controller) Start(now time.Time) State {
 	s.WMax = c.cfg.Rate
 	s.from = c.clamp(c.cfg.Start * c.cfg.Rate)
 	s.Rate = s.from
+	s.level0 = c.cfg.Burst // nobody has called yet: the bucket is full
 	return s
 }
 
@@ -217,6 +231,7 @@ func (c Controller) Next(s State, ev Event, now time.Time) State {
 	switch ev.Kind {
 	case Success:
 		s.win.add(now, c.cfg.Window, false)
+		s.served++
 		if ev.Latency > 0 {
 			if s.latency == 0 {
 				s.latency = ev.Latency.Seconds()
@@ -258,12 +273,25 @@ func (c Controller) cutAt(s State, rate float64, now time.Time) State {
 			// convergence).
 			s.WMax = rate * (1 + c.cfg.Beta) / 2
 		} else {
-			s.WMax = math.Max(rate*c.cfg.Beta, math.Min(rate, c.onset(s, now)))
+			// The onset errs low when the bucket was not full as the
+			// probe crossed the share; Beta x rate bounds that error,
+			// unless the calls answered since the last cut prove less
+			// (a probe that climbed fast overshoots far).
+			floor := rate * c.cfg.Beta
+			if lb, ok := c.sustained(s, now); ok {
+				floor = math.Min(floor, lb)
+			}
+			s.WMax = math.Max(floor, math.Min(rate, c.onset(s, now)))
 		}
 	}
-	s.from = c.clamp(rate * c.cfg.Beta)
+	from := rate * c.cfg.Beta
+	if c.cfg.Auto {
+		from = math.Min(from, c.cfg.Refill*s.WMax)
+	}
+	s.from = c.clamp(from)
 	s.Rate = s.from
 	s.epoch, s.lastCut, s.cut = now, now, true
+	s.served, s.level0 = 0, 0 // a throttle: the bucket is empty
 	s.Cuts++
 	s.win = window{}
 	return s
@@ -304,6 +332,19 @@ func (c Controller) onset(s State, now time.Time) float64 {
 		}
 	}
 	return lo
+}
+
+// sustained estimates the free share from the calls answered since the
+// epoch: the bucket was empty then (full at the start) and is empty again
+// at a throttle, so the share refilled what the job took, less what the
+// bucket held. It errs high if the share shrank meanwhile, which is why
+// cutAt only ever lowers a bound with it. A short span says little.
+func (c Controller) sustained(s State, now time.Time) (float64, bool) {
+	span := now.Sub(s.epoch).Seconds()
+	if span < 2 {
+		return 0, false
+	}
+	return (float64(s.served) - s.level0) / span, true
 }
 
 // plateau is where the current curve levels off.

@@ -225,3 +225,93 @@ func TestNew_Defaults(t *testing.T) {
 		t.Errorf("fixed defaults for a slow rate: %+v", f)
 	}
 }
+
+// fastProbe drives an auto controller the way a run does: throttled at
+// the plateau until its ceiling is low, then every call it lets through
+// answered, until the probe has climbed to more than twice that ceiling.
+// It returns the state just before the next throttle and just after it.
+func fastProbe(t *testing.T) (Controller, State, State) {
+	c := New(AutoConfig(25))
+	s := c.Start(t0)
+	now := time.Second
+	for s.WMax > 9 { // throttled at the plateau, a few seconds apart
+		s = c.Next(s, thr, at(now))
+		now += 6 * time.Second
+	}
+	limit := 2.2 * s.WMax
+	for s.Rate < limit {
+		now += time.Duration(float64(time.Second) / s.Rate)
+		s = c.Next(s, ok, at(now))
+		if now > 2*time.Minute {
+			t.Fatalf("the probe never reached %.1f/s", limit)
+		}
+	}
+	return c, s, c.Next(s, thr, at(now))
+}
+
+func TestAuto_CutAfterFastProbeRefills(t *testing.T) {
+	c, before, after := fastProbe(t)
+	cfg := c.Config()
+	if after.Cuts != before.Cuts+1 {
+		t.Fatal("no cut")
+	}
+	lb, ok := c.sustained(before, after.epoch)
+	if !ok {
+		t.Fatal("no sustained share over the probe")
+	}
+	onset := c.onset(before, after.epoch)
+	t.Logf("rate %.2f, sustained %.2f, onset %.2f: WMax %.2f, cut to %.2f", before.Rate, lb, onset, after.WMax, after.Rate)
+	// The bucket ran dry well before this throttle: Beta x rate is above
+	// both what the calls sustained and where the probe crossed the
+	// share. Flooring WMax there would keep the job above the share.
+	if after.WMax >= cfg.Beta*before.Rate {
+		t.Errorf("WMax = %.2f, want below Beta x rate = %.2f", after.WMax, cfg.Beta*before.Rate)
+	}
+	if want := math.Max(math.Min(cfg.Beta*before.Rate, lb), math.Min(before.Rate, onset)); !near(after.WMax, want) {
+		t.Errorf("WMax = %.3f, want %.3f", after.WMax, want)
+	}
+	// The cut goes below WMax, so that the climb back refills the bucket.
+	if want := cfg.Refill * after.WMax; !near(after.Rate, want) || after.Rate >= cfg.Beta*before.Rate {
+		t.Errorf("cut to %.3f, want Refill x WMax = %.3f, below Beta x rate", after.Rate, want)
+	}
+}
+
+func TestAuto_SustainedNeverRaisesTheFloor(t *testing.T) {
+	// More answered calls than the curve allowed (the share shrank
+	// since, or answers to calls of before the cut): what was sustained
+	// must not lift WMax above what the onset and Beta x rate say.
+	c := New(AutoConfig(25))
+	s := c.Start(t0)
+	s = c.Next(s, thr, at(time.Second))
+	end := 21 * time.Second
+	for d := time.Second + 40*time.Millisecond; d < end; d += 40 * time.Millisecond { // 25/s
+		s = c.Next(s, ok, at(d))
+	}
+	before := c.Next(s, tk, at(end))
+	after := c.Next(s, thr, at(end))
+	if after.Cuts != before.Cuts+1 {
+		t.Fatal("no cut")
+	}
+	if lb, _ := c.sustained(before, at(end)); lb <= c.Config().Beta*before.Rate {
+		t.Fatalf("sustained %.2f: the case wants more than Beta x rate = %.2f", lb, c.Config().Beta*before.Rate)
+	}
+	plain := math.Max(c.Config().Beta*before.Rate, math.Min(before.Rate, c.onset(before, at(end))))
+	if !near(after.WMax, plain) {
+		t.Errorf("WMax = %.3f, want %.3f as without the sustained share", after.WMax, plain)
+	}
+}
+
+func TestAuto_SustainedCountsTheFullBucketAtStart(t *testing.T) {
+	c := New(AutoConfig(25))
+	s := c.Start(t0)
+	for ms := 100; ms <= 10000; ms += 100 { // 10/s for 10s: 100 calls
+		s = c.Next(s, ok, at(time.Duration(ms)*time.Millisecond))
+	}
+	// The first 25 came out of the full bucket: 75 in 10s from the share.
+	if lb, ok := c.sustained(s, at(10*time.Second)); !ok || !near(lb, 7.5) {
+		t.Errorf("sustained = %v, %v; want 7.5/s", lb, ok)
+	}
+	if _, ok := c.sustained(s, at(time.Second)); ok {
+		t.Error("a span of 1s gave an estimate: want none")
+	}
+}
