@@ -22,6 +22,9 @@ type Env struct {
 	Getenv         func(string) string
 	// StdinIsTerminal overrides the terminal check (tests).
 	StdinIsTerminal *bool
+	// Backend, when set, replaces the AWS SDK client (tests, benchmarks);
+	// see backend.go.
+	Backend Backend
 	// Now overrides the clock that judges ages (--only-disabled-for,
 	// --created-before) (tests; nil: time.Now).
 	Now func() time.Time

@@ -43,7 +43,7 @@ const maxAccessScan = 1000
 // work, and it names the caller for the audit. It also opens --backup, so
 // an unusable backup path stops the run before any Cognito call. Runs
 // without admin rows use no IAM credentials and skip it.
-func (r *run) checkCaller(ctx context.Context, c *cognito.Client) error {
+func (r *run) checkCaller(ctx context.Context, c Backend) error {
 	if !r.hasAdminRows() || r.scan.Rows == 0 {
 		return nil
 	}
@@ -99,7 +99,7 @@ func (r *run) checkCaller(ctx context.Context, c *cognito.Client) error {
 // with --only-disabled-for or --backup) need no extra call: no row is
 // written before its own read succeeded, and a denied read (AccessDenied,
 // naming the IAM action) stops the run at once.
-func (r *run) checkAccess(ctx context.Context, c *cognito.Client, region string) error {
+func (r *run) checkAccess(ctx context.Context, c Backend, region string) error {
 	o := r.o
 	readsFirst := o.DryRun || o.Action == batch.Disable ||
 		(o.Action == batch.Delete && (o.OnlyDisabledFor > 0 || r.ident.backup != nil))
@@ -240,7 +240,7 @@ func (r *run) pools() *batch.PoolCache {
 }
 
 // attachIdentity gives the job what email rows and --backup need.
-func (r *run) attachIdentity(job *batch.Job, users *cognito.Client) error {
+func (r *run) attachIdentity(job *batch.Job, users Backend) error {
 	r.logAudit()
 	if users == nil {
 		return nil // nothing left to call

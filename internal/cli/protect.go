@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/cogsweep/cogsweep/internal/batch"
-	"github.com/cogsweep/cogsweep/internal/cognito"
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/retry"
 )
@@ -156,7 +155,7 @@ func (o *Options) protectGroups() []string {
 // checkpoint: a resume lists them again, so someone added to a group since
 // is protected too. A group that does not exist refuses the run (a typo
 // would protect nobody); so does a list the credentials may not read.
-func (r *run) fetchProtected(ctx context.Context, c *cognito.Client, region string, confirmed map[string]bool) error {
+func (r *run) fetchProtected(ctx context.Context, c Backend, region string, confirmed map[string]bool) error {
 	groups := r.o.protectGroups()
 	if len(groups) == 0 || !r.hasAdminRows() {
 		return nil
@@ -186,7 +185,7 @@ func (r *run) fetchProtected(ctx context.Context, c *cognito.Client, region stri
 
 // listGroup adds the members of group in pool to set: their usernames, subs
 // and emails (a row may name a user by sub or email).
-func (r *run) listGroup(ctx context.Context, c *cognito.Client, pool, group string, set *protectSet) (int, error) {
+func (r *run) listGroup(ctx context.Context, c Backend, pool, group string, set *protectSet) (int, error) {
 	lim := r.listLimiter()
 	token, n := "", 0
 	for {
@@ -218,7 +217,7 @@ func (r *run) listGroup(ctx context.Context, c *cognito.Client, pool, group stri
 	}
 }
 
-func (r *run) protectError(ctx context.Context, c *cognito.Client, pool, group string, res retry.Result) error {
+func (r *run) protectError(ctx context.Context, c Backend, pool, group string, res retry.Result) error {
 	if ctx.Err() != nil {
 		return batch.ErrInterrupted
 	}

@@ -527,7 +527,10 @@ func readLine(rd io.Reader) (string, error) {
 	return string(b), nil
 }
 
-func (r *run) connect(ctx context.Context, region string) (*cognito.Client, error) {
+func (r *run) connect(ctx context.Context, region string) (Backend, error) {
+	if r.env.Backend != nil {
+		return r.env.Backend, nil
+	}
 	cfg, err := cognito.LoadAWSConfig(ctx, cognito.Config{
 		Region: region, Profile: r.o.Profile, MaxConns: 64,
 	})
@@ -540,7 +543,7 @@ func (r *run) connect(ctx context.Context, region string) (*cognito.Client, erro
 // preflight checks, before the first write, that the credentials work and
 // the pool named by the flag exists. Token-only runs use no IAM credentials
 // and skip it. It starts with the caller check (identity.go).
-func (r *run) preflight(ctx context.Context, c *cognito.Client, region string) error {
+func (r *run) preflight(ctx context.Context, c Backend, region string) error {
 	if err := r.checkCaller(ctx, c); err != nil {
 		return err
 	}
@@ -719,24 +722,27 @@ func (r *run) progress(total int) (func(batch.Stats), time.Duration) {
 		}
 		return rate, eta
 	}
+	var thr throttleWindow // progress calls come from one goroutine
 	if mode == "bar" {
 		r.bar = true
 		return func(s batch.Stats) {
 			rate, eta := line(s)
+			perMin := thr.perMinute(s.Elapsed, s.Throttles)
 			frac := 1.0
 			if total > 0 {
 				frac = min(1, float64(s.Rows)/float64(total))
 			}
 			const width = 30
 			n := int(frac * width)
-			fmt.Fprintf(r.env.Stderr, "\r[%s%s] %3.0f%% %d/%d  %.1f rows/s  limit %.1f/s  %d throttled  ETA %s ",
-				strings.Repeat("#", n), strings.Repeat("-", width-n), frac*100, s.Rows, total, rate, s.WriteRate, s.Throttles, eta)
+			fmt.Fprintf(r.env.Stderr, "\r[%s%s] %3.0f%% %d/%d  %.1f rows/s  limit %.1f/s  %d throttled (%.1f/min)  ETA %s ",
+				strings.Repeat("#", n), strings.Repeat("-", width-n), frac*100, s.Rows, total, rate, s.WriteRate, s.Throttles, perMin, eta)
 		}, time.Second
 	}
 	return func(s batch.Stats) {
 		rate, eta := line(s)
 		r.log.Info("progress", "done", s.Rows, "total", total, "rows_per_s", round1(rate),
-			"limit_per_s", round1(s.WriteRate), "throttles", s.Throttles, "retries", s.Retries, "eta", eta)
+			"limit_per_s", round1(s.WriteRate), "throttles", s.Throttles,
+			"throttles_per_min", round1(thr.perMinute(s.Elapsed, s.Throttles)), "retries", s.Retries, "eta", eta)
 	}, 10 * time.Second
 }
 

@@ -160,7 +160,7 @@ func (r *run) headerOptions() map[string]string {
 // plan. pending is the number of rows not settled by earlier runs: a
 // finished run with none makes no call. err is a failure to record the
 // decision in the checkpoint.
-func (r *run) admit(ctx context.Context, j *checkpoint.Journal, resume bool, pending int, region string) (confirmed map[string]bool, users *cognito.Client, refusal error, err error) {
+func (r *run) admit(ctx context.Context, j *checkpoint.Journal, resume bool, pending int, region string) (confirmed map[string]bool, users Backend, refusal error, err error) {
 	st := j.State()
 	var stored *guardVerdict
 	if resume && len(st.Header.Guards) > 0 {
@@ -267,7 +267,7 @@ func (r *run) storeVerdict(j *checkpoint.Journal, st checkpoint.State, v *guardV
 // of the whole input (not a shard), and for delete --max-fraction against
 // each pool's EstimatedNumberOfUsers, per pool the input names. A refusal
 // is in the verdict; the error is a fault that stopped the judging.
-func (r *run) judge(ctx context.Context, c *cognito.Client, region string, confirmed map[string]bool) (*guardVerdict, error) {
+func (r *run) judge(ctx context.Context, c Backend, region string, confirmed map[string]bool) (*guardVerdict, error) {
 	o := r.o
 	v := &guardVerdict{Rows: r.scan.Rows, MaxUsers: o.MaxUsers, At: r.now().UTC()}
 	if o.MaxUsers > 0 && v.Rows > o.MaxUsers {
@@ -321,7 +321,7 @@ func (r *run) guardRefusal(guard, reason string) *GuardError {
 
 // describe returns pool's DescribeUserPool, once per run; exists is false
 // for a pool that does not exist.
-func (r *run) describe(ctx context.Context, c *cognito.Client, pool string) (cognito.Pool, bool, error) {
+func (r *run) describe(ctx context.Context, c Backend, pool string) (cognito.Pool, bool, error) {
 	if d, ok := r.safety.pools[pool]; ok {
 		return d.pool, d.exists, nil
 	}

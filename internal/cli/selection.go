@@ -18,7 +18,6 @@ import (
 
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/checkpoint"
-	"github.com/cogsweep/cogsweep/internal/cognito"
 	"github.com/cogsweep/cogsweep/internal/fsutil"
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/retry"
@@ -122,7 +121,7 @@ func fileExists(path string) bool {
 // keeps the users --created-before / --modified-before allow, and writes
 // them, streaming, to a temporary file beside manifest, fsynced. It returns
 // the file and the number of users.
-func (r *run) querySelection(ctx context.Context, c *cognito.Client, manifest string) (path string, n int, err error) {
+func (r *run) querySelection(ctx context.Context, c Backend, manifest string) (path string, n int, err error) {
 	o := r.o
 	f, err := os.CreateTemp(filepath.Dir(manifest), "."+filepath.Base(manifest)+".tmp-*")
 	if err != nil {

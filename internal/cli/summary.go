@@ -7,6 +7,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"golang.org/x/term"
 
@@ -45,7 +46,8 @@ func (r *run) summarize(st batch.Stats, final report.CompactResult, status strin
 	s.SetElapsed(st.Elapsed)
 	r.log.Info("summary", "status", status, "rows", s.Rows, "counts", countsString(s.Counts), "calls", s.Calls,
 		"throttles", s.Throttles, "retries", s.Retries, "repeated", s.Repeated,
-		"elapsed_s", round1(s.ElapsedSeconds), "calls_per_s", round1(s.AchievedRate), "report", r.reportPath)
+		"throttles_per_min", round1(perMinuteOver(s.Throttles, st.Elapsed)), "elapsed_s", round1(s.ElapsedSeconds),
+		"calls_per_s", round1(s.AchievedRate), "limit_per_s", round1(s.LimiterRate), "report", r.reportPath)
 	fmt.Fprintf(r.env.Stdout, "%s\n", planText(r.o.Action, r.o.DryRun, s))
 	if p := r.safety.predicted; p != nil {
 		fmt.Fprintf(r.env.Stdout, "%v\n", p) // dry run: the real run would be refused by ...
@@ -65,7 +67,9 @@ func planText(a batch.Action, dry bool, s report.Summary) string {
 	} else {
 		fmt.Fprintf(&b, "%s %s: %d rows: %s.", a, s.Status, s.Rows, countsString(s.Counts))
 	}
-	fmt.Fprintf(&b, "\n%d calls (%d throttled, %d retries) in %.1fs, %.1f calls/s.\nReport: %s", s.Calls, s.Throttles, s.Retries, s.ElapsedSeconds, s.AchievedRate, s.Report)
+	perMin := perMinuteOver(s.Throttles, time.Duration(s.ElapsedSeconds*float64(time.Second)))
+	fmt.Fprintf(&b, "\n%d calls (%d throttled, %.1f/min; %d retries) in %.1fs: %.1f calls/s, limiter at %.1f/s at the end.\nReport: %s",
+		s.Calls, s.Throttles, perMin, s.Retries, s.ElapsedSeconds, s.AchievedRate, s.LimiterRate, s.Report)
 	return b.String()
 }
 
