@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"golang.org/x/sync/errgroup"
+)
+
+// motoServer is a moto_server child process.
+type motoServer struct {
+	cmd *exec.Cmd
+	url string
+}
+
+// startMoto starts moto_server on a free loopback port and waits until it
+// answers.
+func startMoto(ctx context.Context, dir string) (*motoServer, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	logf, err := os.Create(filepath.Join(dir, "moto.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	cmd := exec.Command("moto_server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	cmd.Env = childEnv()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // stop the whole tree
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start moto_server: %w", err)
+	}
+	m := &motoServer{cmd: cmd, url: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(m.url + "/moto-api/")
+		if err == nil {
+			resp.Body.Close()
+			return m, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			m.stop()
+			return nil, errors.New("moto_server did not answer within 30 s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (m *motoServer) stop() {
+	_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = m.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
+}
+
+// motoClient calls moto with the fake credentials, SDK retries off.
+func motoClient(url string) *cip.Client {
+	cfg := aws.Config{
+		Region:      region,
+		Credentials: credentials.NewStaticCredentialsProvider("bench", "bench", ""),
+		Retryer:     func() aws.Retryer { return aws.NopRetryer{} },
+	}
+	return cip.NewFromConfig(cfg, func(o *cip.Options) { o.BaseEndpoint = aws.String(url) })
+}
+
+func createPool(ctx context.Context, api *cip.Client) (string, error) {
+	out, err := api.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("bench")})
+	if err != nil {
+		return "", fmt.Errorf("create pool in moto: %w", err)
+	}
+	return aws.ToString(out.UserPool.Id), nil
+}
+
+// createUsers creates users 8 at a time.
+func createUsers(ctx context.Context, api *cip.Client, pool string, users []string) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for _, u := range users {
+		g.Go(func() error {
+			_, err := api.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
+				UserPoolId: aws.String(pool), Username: aws.String(u), MessageAction: types.MessageActionTypeSuppress,
+			})
+			if err != nil {
+				return fmt.Errorf("create user %s in moto: %w", u, err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// countUsers lists the pool.
+func countUsers(ctx context.Context, api *cip.Client, pool string) (int, error) {
+	n := 0
+	var token *string
+	for {
+		out, err := api.ListUsers(ctx, &cip.ListUsersInput{UserPoolId: aws.String(pool), PaginationToken: token, Limit: aws.Int32(60)})
+		if err != nil {
+			return n, fmt.Errorf("list users in moto: %w", err)
+		}
+		n += len(out.Users)
+		if aws.ToString(out.PaginationToken) == "" {
+			return n, nil
+		}
+		token = out.PaginationToken
+	}
+}
+
+// awsCLI is the aws executable. A pyenv shim is resolved to the real
+// script first: the shim's own start-up (a shell and pyenv) is not the AWS
+// CLI's cost, and skipping it only helps the CLI's side of the ratio.
+func awsCLI() string {
+	if out, err := exec.Command("pyenv", "which", "aws").Output(); err == nil {
+		if p := strings.TrimSpace(string(out)); p != "" {
+			return p
+		}
+	}
+	return "aws"
+}
+
+// pct formats a fraction as a percentage.
+func pct(f float64) string { return fmt.Sprintf("%.2f%%", 100*f) }
+
+// grouped writes n with thousands separators.
+func grouped(n int) string {
+	s := strconv.Itoa(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// loadAvg is the first three fields of /proc/loadavg.
+func loadAvg() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(raw))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
