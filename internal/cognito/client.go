@@ -247,8 +247,10 @@ func PlainBody(c aws.HTTPClient) aws.HTTPClient {
 
 func (c *plainBodyClient) Do(req *http.Request) (*http.Response, error) {
 	if req.Body != nil && req.Body != http.NoBody {
-		req = req.Clone(req.Context())
-		req.Body = struct{ io.ReadCloser }{req.Body}
+		// A shallow copy: Clone would deep-copy the headers on every call.
+		r := *req
+		r.Body = struct{ io.ReadCloser }{req.Body}
+		req = &r
 	}
 	return c.base.Do(req)
 }
