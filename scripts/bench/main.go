@@ -72,13 +72,12 @@ func main() {
 
 // row is one line of the table.
 type row struct {
-	n       string // row number
-	what    string
-	value   string // the measured figures
-	ratio   string
-	goal    string
-	pass    *bool // nil: information only
-	comment string
+	n     string // row number
+	what  string
+	value string // the measured figures
+	ratio string
+	goal  string
+	pass  *bool // nil: information only
 }
 
 func mark(ok bool) *bool { return &ok }
