@@ -3,7 +3,6 @@ package batch
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -260,29 +259,7 @@ func (rs *resolution) run(t task) result {
 func (rs *resolution) call(lim Limiter, fn callFn) retry.Result {
 	j := rs.j
 	var reqID string
-	r := retry.Do(rs.callCtx, retry.Loop{
-		Policy:  j.Retry,
-		Kind:    retry.IAM,
-		Timeout: j.CallTimeout,
-		Wait: func(context.Context) error {
-			if lim == nil {
-				return rs.dispatch.Err()
-			}
-			return lim.Wait(rs.dispatch)
-		},
-		Sleep: func(_ context.Context, d time.Duration) error { return sleep(rs.dispatch, d) },
-		OnThrottle: func() {
-			if lim != nil {
-				lim.Throttled()
-			}
-		},
-		OnSuccess: func(lat time.Duration) {
-			if lim != nil {
-				lim.Succeeded(lat)
-			}
-		},
-		Rand: rand.Float64,
-	}, func(ctx context.Context) error {
+	r := retry.Do(rs.callCtx, j.loop(rs.dispatch, lim, retry.IAM), func(ctx context.Context) error {
 		id, err := fn(ctx)
 		if id != "" {
 			reqID = id

@@ -140,29 +140,7 @@ func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*Fata
 
 	do := func(lim Limiter, fn callFn) retry.Result {
 		var reqID string
-		r := retry.Do(callCtx, retry.Loop{
-			Policy:  j.Retry,
-			Kind:    kind,
-			Timeout: j.CallTimeout,
-			Wait: func(context.Context) error {
-				if lim == nil {
-					return dispatch.Err()
-				}
-				return lim.Wait(dispatch)
-			},
-			Sleep: func(_ context.Context, d time.Duration) error { return sleep(dispatch, d) },
-			OnThrottle: func() {
-				if lim != nil {
-					lim.Throttled()
-				}
-			},
-			OnSuccess: func(lat time.Duration) {
-				if lim != nil {
-					lim.Succeeded(lat)
-				}
-			},
-			Rand: rand.Float64,
-		}, func(ctx context.Context) error {
+		r := retry.Do(callCtx, j.loop(dispatch, lim, kind), func(ctx context.Context) error {
 			id, err := fn(ctx)
 			if id != "" {
 				reqID = id
@@ -349,6 +327,34 @@ func (j *Job) mutation(t task) callFn {
 		return func(ctx context.Context) (string, error) { return j.Users.SelfDelete(ctx, tok) }
 	}
 	return func(context.Context) (string, error) { return "", fmt.Errorf("unknown action %q", j.Action) }
+}
+
+// loop is the retry loop of one call: waiting (for a token, in the
+// backoff) ends when dispatch does; lim nil means no limiter.
+func (j *Job) loop(dispatch context.Context, lim Limiter, kind retry.Kind) retry.Loop {
+	return retry.Loop{
+		Policy:  j.Retry,
+		Kind:    kind,
+		Timeout: j.CallTimeout,
+		Wait: func(context.Context) error {
+			if lim == nil {
+				return dispatch.Err()
+			}
+			return lim.Wait(dispatch)
+		},
+		Sleep: func(_ context.Context, d time.Duration) error { return sleep(dispatch, d) },
+		OnThrottle: func() {
+			if lim != nil {
+				lim.Throttled()
+			}
+		},
+		OnSuccess: func(lat time.Duration) {
+			if lim != nil {
+				lim.Succeeded(lat)
+			}
+		},
+		Rand: rand.Float64,
+	}
 }
 
 // cleanMessage is the error text a report may carry: never the token, even
