@@ -342,7 +342,7 @@ func (j *Job) loop(dispatch context.Context, lim Limiter, kind retry.Kind) retry
 			}
 			return lim.Wait(dispatch)
 		},
-		Sleep: func(_ context.Context, d time.Duration) error { return sleep(dispatch, d) },
+		Sleep: func(_ context.Context, d time.Duration) error { return retry.Sleep(dispatch, d) },
 		OnThrottle: func() {
 			if lim != nil {
 				lim.Throttled()
@@ -365,18 +365,4 @@ func cleanMessage(err error, token string) string {
 		msg = msg[:500]
 	}
 	return msg
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
