@@ -47,6 +47,31 @@ type RowProblems struct{ N int }
 
 func (e *RowProblems) Error() string { return "some rows were not done: see the report" }
 
+// SettleError is a failure to write the report or the checkpoint after the
+// rows ran: the run's own outcome (Run, nil when it finished) cannot be
+// recorded. It is always exit 4, whatever Run was (contract: the run exits 4
+// naming both causes).
+type SettleError struct {
+	Run error
+	Err error
+}
+
+func (e *SettleError) Error() string {
+	if e.Run == nil {
+		return e.Err.Error()
+	}
+	return e.Run.Error() + "; and then: " + e.Err.Error()
+}
+
+func (e *SettleError) Unwrap() []error {
+	if e.Run == nil {
+		return []error{e.Err}
+	}
+	return []error{e.Run, e.Err}
+}
+
+func settleFailed(run, err error) error { return &SettleError{Run: run, Err: err} }
+
 // ExitCode maps an error from Run to the process exit code.
 func ExitCode(err error) int {
 	var (
@@ -54,10 +79,13 @@ func ExitCode(err error) int {
 		ge *GuardError
 		fe *batch.FatalError
 		rp *RowProblems
+		se *SettleError
 	)
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &se):
+		return ExitAborted
 	case errors.As(err, &ue):
 		return ExitUsage
 	case errors.Is(err, batch.ErrInterrupted):

@@ -234,14 +234,14 @@ func (r *run) do(ctx context.Context) error {
 	// Settle the report: rows not reached get not_attempted, then one line
 	// per row.
 	if err := r.fillNotAttempted(sink, runErr); err != nil {
-		return errors.Join(runErr, err)
+		return settleFailed(runErr, err)
 	}
 	if err := rw.Close(); err != nil {
-		return errors.Join(runErr, fmt.Errorf("close report: %w", err))
+		return settleFailed(runErr, fmt.Errorf("close report: %w", err))
 	}
 	final, err := report.Compact(r.reportPath, r.scan.Rows)
 	if err != nil {
-		return errors.Join(runErr, fmt.Errorf("compact report: %w", err))
+		return settleFailed(runErr, fmt.Errorf("compact report: %w", err))
 	}
 	status, reason := "finished", ""
 	switch {
@@ -251,17 +251,17 @@ func (r *run) do(ctx context.Context) error {
 		status, reason = "aborted", runErr.Error()
 	}
 	if err := journal.End(status, reason); err != nil {
-		return errors.Join(runErr, fmt.Errorf("write checkpoint: %w", err))
+		return settleFailed(runErr, fmt.Errorf("write checkpoint: %w", err))
 	}
 	if err := journal.Sync(); err != nil {
-		return errors.Join(runErr, fmt.Errorf("sync checkpoint: %w", err))
+		return settleFailed(runErr, fmt.Errorf("sync checkpoint: %w", err))
 	}
 	if err := r.finishS3(ctx); err != nil {
-		return errors.Join(runErr, err)
+		return settleFailed(runErr, err)
 	}
 	r.endMetrics(stats, final.Counts)
 	if err := r.summarize(stats, final, status); err != nil {
-		return errors.Join(runErr, err)
+		return settleFailed(runErr, err)
 	}
 	if runErr != nil {
 		if errors.Is(runErr, batch.ErrInterrupted) {
