@@ -159,11 +159,19 @@ func TestAuto_CutWhileProbingEstimatesOnset(t *testing.T) {
 	if math.Abs(s.Rate-0.95*s.WMax) > 0.01*s.WMax {
 		t.Errorf("plateau = %v, want about 95%% of %v", s.Rate, s.WMax)
 	}
-	// Flat around the plateau, then the probe speeds up.
-	a := c.Next(s, tk, at(8040*time.Millisecond+6*time.Second)).Rate
-	b := c.Next(s, tk, at(8040*time.Millisecond+12*time.Second)).Rate
-	if a-s.Rate > 0.01*s.Rate || b < s.Rate*1.05 {
-		t.Errorf("plateau %v, +1s %v, +7s %v: want flat then rising", s.Rate, a, b)
+	// Flat around the plateau, then the probe speeds up: 10% above it
+	// Probe later, and more than that in the next Probe.
+	probe := c.Config().Probe
+	plateauAt := 8040 * time.Millisecond
+	for c.Next(s, tk, at(plateauAt)).Rate < 0.95*s.WMax*0.9999 {
+		plateauAt += 10 * time.Millisecond
+	}
+	a := c.Next(s, tk, at(plateauAt+probe/4)).Rate
+	b := c.Next(s, tk, at(plateauAt+probe)).Rate
+	d := c.Next(s, tk, at(plateauAt+2*probe)).Rate
+	p := 0.95 * s.WMax
+	if a-p > 0.01*p || b < 1.05*p || b > 1.11*p || d-b < b-p {
+		t.Errorf("plateau %v, +Probe/4 %v, +Probe %v, +2 Probe %v: want flat, then about 10%% up, then faster", p, a, b, d)
 	}
 }
 

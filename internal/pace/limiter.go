@@ -2,6 +2,7 @@ package pace
 
 import (
 	"context"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -15,6 +16,18 @@ type Limiter struct {
 	// Now is the clock the controller reads; tests replace it. The token
 	// bucket itself waits in real time.
 	Now func() time.Time
+	// Rand returns a number in [0, 1): where in its gap a call is placed
+	// (see Spread). Tests replace it.
+	Rand func() float64
+	// Spread delays each call, after the token bucket grants it, by a
+	// random part of Spread gaps (1/rate), so calls leave at uneven
+	// intervals at the same long-run rate. Evenly paced calls lock in phase
+	// with evenly arriving traffic of other callers: once the shared quota
+	// runs dry, such a job wins nearly every token and is almost never
+	// throttled itself while the other callers fail, so it cannot see the
+	// harm it does. Uneven calls meet the empty bucket as often as anyone
+	// does and are throttled in proportion. 0 paces evenly.
+	Spread float64
 
 	mu      sync.Mutex
 	lim     *rate.Limiter
@@ -43,17 +56,51 @@ func NewLimiter(ctrl Controller, burst int) *Limiter {
 	}
 	return &Limiter{
 		Now:     time.Now,
+		Rand:    rand.Float64,
+		Spread:  DefaultSpread,
 		ctrl:    ctrl,
 		lim:     rate.NewLimiter(rate.Limit(ctrl.Config().Rate), burst),
 		latency: NewEWMA(0.1),
 	}
 }
 
+// DefaultSpread is Limiter.Spread unless changed: each call leaves up to one
+// gap after its token. In the simulator (controller_sim_test.go), with
+// production arriving exactly evenly as the fake's does, it raised the
+// worst run's production served from 90-95% to 97-98% at no cost in time;
+// a bounded delay of at most one gap never lowers the long-run rate.
+const DefaultSpread = 1.0
+
 // Wait blocks until the next call may start or ctx ends. Every attempt
 // calls it, retries included: the service counts attempts.
 func (l *Limiter) Wait(ctx context.Context) error {
 	l.observe(Event{Kind: Tick})
-	return l.lim.Wait(ctx)
+	if err := l.lim.Wait(ctx); err != nil {
+		return err
+	}
+	if l.Spread <= 0 {
+		return nil
+	}
+	l.mu.Lock()
+	r := l.st.Rate
+	l.mu.Unlock()
+	if r <= 0 {
+		return nil
+	}
+	// At most a second: below 1 call/s the phase of a call hardly matters,
+	// and a worker should not sit on its token for minutes.
+	d := min(time.Duration(l.Rand()*l.Spread/r*float64(time.Second)), time.Second)
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // Throttled reports a call refused with TooManyRequestsException.

@@ -30,7 +30,54 @@ func (c *fakeClock) Advance(d time.Duration) {
 func newTestLimiter(l *Limiter) (*Limiter, *fakeClock) {
 	clock := &fakeClock{now: time.Now()}
 	l.Now = clock.Now
+	l.Rand = func() float64 { return 0 } // calls leave as their token comes
 	return l, clock
+}
+
+func TestLimiter_Spread(t *testing.T) {
+	tests := []struct {
+		name    string
+		rate    float64
+		spread  float64
+		rand    float64
+		atLeast time.Duration
+	}{
+		{name: "a random part of one gap", rate: 10, spread: 1, rand: 0.5, atLeast: 50 * time.Millisecond},
+		{name: "never more than a second", rate: 0.01, spread: 1, rand: 0.999, atLeast: time.Second},
+		{name: "off", rate: 10, spread: 0, rand: 0.999},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := NewFixed(tt.rate, 1)
+			l.Spread, l.Rand = tt.spread, func() float64 { return tt.rand }
+			start := time.Now()
+			if err := l.Wait(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			// The first token is the burst's: any wait is the spread.
+			got := time.Since(start)
+			if got < tt.atLeast || got > tt.atLeast+5*time.Second {
+				t.Errorf("first Wait took %v, want at least %v (and not minutes)", got, tt.atLeast)
+			}
+		})
+	}
+}
+
+func TestLimiter_SpreadHonoursContext(t *testing.T) {
+	l := NewFixed(0.01, 1)
+	l.Rand = func() float64 { return 0.999 } // a wait of one second
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Wait(ctx) }()
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("Wait returned nil after cancel")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Wait did not return after cancel")
+	}
 }
 
 func TestLimiter_FixedFollowsController(t *testing.T) {
