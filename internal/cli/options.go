@@ -121,7 +121,7 @@ func (o *Options) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.Summary, "summary", o.Summary, "also write the end-of-run summary as JSON to this file")
 	fs.StringVar(&o.Rate, "rate", o.Rate, "UserUpdate requests per second for the whole job, or auto (see README)")
 	fs.Float64Var(&o.MaxRate, "max-rate", o.MaxRate, "ceiling for --rate auto (the default UserUpdate quota is 25/s)")
-	fs.IntVar(&o.Burst, "burst", o.Burst, "token-bucket burst; 1 paces calls evenly")
+	fs.IntVar(&o.Burst, "burst", o.Burst, "token-bucket burst; 1 sends one call per gap, never a burst")
 	fs.Float64Var(&o.ReadRate, "read-rate", o.ReadRate, "AdminGetUser requests per second (UserRead quota, shared with sign-ins)")
 	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "calls in flight at most (default: sized from the rate and observed latency)")
 	fs.IntVar(&o.MaxAttempts, "max-attempts", o.MaxAttempts, "attempts per call, first included, on throttling and transient errors")

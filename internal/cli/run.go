@@ -183,7 +183,7 @@ func (r *run) do(ctx context.Context) error {
 	var gate *pace.Gate
 	if workers == 0 {
 		workers = maxAutoConcurrency
-		gate = pace.NewGate(pace.Concurrency(writes.Rate(), initialLatency, minAutoConcurrency, maxAutoConcurrency))
+		gate = pace.NewGate(pace.Concurrency(writes.Rate(), initialLatency+writes.SpreadMax(), minAutoConcurrency, maxAutoConcurrency))
 		gctx, stop := context.WithCancel(ctx)
 		defer stop()
 		go autoConcurrency(gctx, gate, writes)
@@ -598,7 +598,8 @@ func gateOrNil(g *pace.Gate) batch.Gate {
 }
 
 // autoConcurrency sizes the calls in flight from the write limiter's rate
-// and the latency it observes (in flight = rate x latency, with headroom), so
+// and the latency it observes plus the limiter's spread (in flight = rate x
+// that time, with headroom), so
 // a slow endpoint still reaches the rate and a fast one holds no idle
 // connections. It resizes gate every second until ctx ends.
 func autoConcurrency(ctx context.Context, gate *pace.Gate, lim *pace.Limiter) {
@@ -613,7 +614,7 @@ func autoConcurrency(ctx context.Context, gate *pace.Gate, lim *pace.Limiter) {
 			if lat <= 0 {
 				lat = initialLatency
 			}
-			gate.SetLimit(pace.Concurrency(lim.Rate(), lat, minAutoConcurrency, maxAutoConcurrency))
+			gate.SetLimit(pace.Concurrency(lim.Rate(), lat+lim.SpreadMax(), minAutoConcurrency, maxAutoConcurrency))
 		}
 	}
 }

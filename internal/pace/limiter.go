@@ -71,6 +71,26 @@ func NewLimiter(ctrl Controller, burst int) *Limiter {
 // a bounded delay of at most one gap never lowers the long-run rate.
 const DefaultSpread = 1.0
 
+// minSpread is the shortest spread delay worth a timer: below it network
+// jitter spreads calls anyway, and at thousands of calls per second a timer
+// per call would cost more CPU than the calls.
+const minSpread = 500 * time.Microsecond
+
+// SpreadMax is the longest a call may wait after its token at the current
+// rate: Spread gaps, at most a second (below 1 call/s the phase of a call
+// hardly matters, and a worker should not sit on its token for minutes).
+// A worker holds its slot for it too, so sizing the calls in flight counts
+// it with the latency.
+func (l *Limiter) SpreadMax() time.Duration {
+	l.mu.Lock()
+	r := l.st.Rate
+	l.mu.Unlock()
+	if l.Spread <= 0 || r <= 0 {
+		return 0
+	}
+	return min(time.Duration(l.Spread/r*float64(time.Second)), time.Second)
+}
+
 // Wait blocks until the next call may start or ctx ends. Every attempt
 // calls it, retries included: the service counts attempts.
 func (l *Limiter) Wait(ctx context.Context) error {
@@ -81,16 +101,8 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	if l.Spread <= 0 {
 		return nil
 	}
-	l.mu.Lock()
-	r := l.st.Rate
-	l.mu.Unlock()
-	if r <= 0 {
-		return nil
-	}
-	// At most a second: below 1 call/s the phase of a call hardly matters,
-	// and a worker should not sit on its token for minutes.
-	d := min(time.Duration(l.Rand()*l.Spread/r*float64(time.Second)), time.Second)
-	if d <= 0 {
+	d := time.Duration(l.Rand() * float64(l.SpreadMax()))
+	if d < minSpread {
 		return nil
 	}
 	t := time.NewTimer(d)
