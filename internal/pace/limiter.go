@@ -71,7 +71,7 @@ func NewLimiter(ctrl Controller, burst int) *Limiter {
 // a bounded delay of at most one gap never lowers the long-run rate.
 const DefaultSpread = 1.0
 
-// minSpread is the shortest spread delay worth a timer: below it network
+// minSpread is the shortest gap worth spreading over: below it network
 // jitter spreads calls anyway, and at thousands of calls per second a timer
 // per call would cost more CPU than the calls.
 const minSpread = 500 * time.Microsecond
@@ -98,11 +98,12 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	if err := l.lim.Wait(ctx); err != nil {
 		return err
 	}
-	if l.Spread <= 0 {
+	most := l.SpreadMax()
+	if most < minSpread {
 		return nil
 	}
-	d := time.Duration(l.Rand() * float64(l.SpreadMax()))
-	if d < minSpread {
+	d := time.Duration(l.Rand() * float64(most))
+	if d <= 0 {
 		return nil
 	}
 	t := time.NewTimer(d)

@@ -63,23 +63,6 @@ func TestLimiter_Spread(t *testing.T) {
 	}
 }
 
-func TestLimiter_SpreadHonoursContext(t *testing.T) {
-	l := NewFixed(0.01, 1)
-	l.Rand = func() float64 { return 0.999 } // a wait of one second
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.Wait(ctx) }()
-	cancel()
-	select {
-	case err := <-done:
-		if err == nil {
-			t.Error("Wait returned nil after cancel")
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Wait did not return after cancel")
-	}
-}
-
 func TestLimiter_FixedFollowsController(t *testing.T) {
 	l, clock := newTestLimiter(NewFixed(10, 1))
 	if got := l.Rate(); got != 10 {
@@ -132,21 +115,46 @@ func TestLimiter_Latency(t *testing.T) {
 }
 
 func TestLimiter_WaitHonoursContext(t *testing.T) {
-	l, _ := newTestLimiter(NewFixed(0.001, 1))
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := l.Wait(ctx); err != nil {
-		t.Fatalf("first Wait takes the burst token: %v", err)
+	tests := []struct {
+		name string
+		// waiting returns a Limiter and a channel that closes once a Wait
+		// on it is blocked where the case says.
+		waiting func(t *testing.T, ctx context.Context) (*Limiter, <-chan struct{})
+	}{
+		{name: "waiting for a token", waiting: func(t *testing.T, ctx context.Context) (*Limiter, <-chan struct{}) {
+			l, _ := newTestLimiter(NewFixed(0.001, 1))
+			if err := l.Wait(ctx); err != nil {
+				t.Fatalf("first Wait takes the burst token: %v", err)
+			}
+			now := make(chan struct{})
+			close(now) // the next Wait blocks on the token bucket at once
+			return l, now
+		}},
+		{name: "in the spread after its token", waiting: func(t *testing.T, ctx context.Context) (*Limiter, <-chan struct{}) {
+			l := NewFixed(0.01, 1)
+			spreading := make(chan struct{})
+			l.Rand = func() float64 { close(spreading); return 0.999 } // about a second
+			return l, spreading
+		}},
 	}
-	done := make(chan error, 1)
-	go func() { done <- l.Wait(ctx) }()
-	cancel()
-	select {
-	case err := <-done:
-		if err == nil {
-			t.Error("Wait returned nil after cancel")
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Wait did not return after cancel")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			l, blocked := tt.waiting(t, ctx)
+			done := make(chan error, 1)
+			go func() { done <- l.Wait(ctx) }()
+			<-blocked
+			cancel()
+			select {
+			case err := <-done:
+				if err == nil {
+					t.Error("Wait returned nil after cancel")
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Wait did not return after cancel")
+			}
+		})
 	}
 }
 
