@@ -108,6 +108,7 @@ type knobs struct {
 	faultOps                                        map[string]bool // nil: all but seeding ops
 	denyOps                                         map[string]bool
 	rejectCredentials                               bool
+	echo                                            EchoFunc // echo.go
 }
 
 // New returns a Server configured by opts.
@@ -262,6 +263,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	resetAfter := false
 	if s.faultApplies(k, op, spec) {
+		if spec.token && echoFault(w, reqID, k, body) {
+			return
+		}
 		u := s.faultRand.float64()
 		switch {
 		case u < k.resetProb:
