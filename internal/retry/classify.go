@@ -11,6 +11,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"syscall"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
 	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
 	"github.com/aws/smithy-go"
+
+	"github.com/cogsweep/cogsweep/internal/redact"
 )
 
 // Class is what a failure means for the row and the run.
@@ -209,8 +212,12 @@ func Classify(err error, kind Kind) Decision {
 	return transportDecision(err)
 }
 
-func apiDecision(code string, status int, kind Kind) Decision {
-	d := Decision{Code: code}
+func apiDecision(raw string, status int, kind Kind) Decision {
+	code := knownCode(raw)
+	// The class comes from the code as sent; what is kept of it for the
+	// report and the logs must look like a code (a service or a proxy may
+	// echo anything there, a token included).
+	d := Decision{Code: redact.Code(code)}
 	if code == "" {
 		d.Code = CodeUnknown
 	}
@@ -233,6 +240,31 @@ func apiDecision(code string, status int, kind Kind) Decision {
 	// it) may have done the work before failing.
 	d.MaybeExecuted = class == Retry && (status >= 500 || status == 0)
 	return d
+}
+
+// knownCode returns raw when the tables list it, else the first word of raw
+// that they list ("TooManyRequestsException <echoed text>" is still a
+// throttle), else raw. Only the code field is read, never the message.
+func knownCode(raw string) string {
+	if isListed(raw) {
+		return raw
+	}
+	for _, w := range strings.FieldsFunc(raw, notCodeChar) {
+		if isListed(w) {
+			return w
+		}
+	}
+	return raw
+}
+
+func isListed(code string) bool {
+	_, a := codeClasses[code]
+	_, b := tokenClasses[code]
+	return a || b
+}
+
+func notCodeChar(r rune) bool {
+	return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
 }
 
 // credentialsDecision recognises failures to obtain or use the run's

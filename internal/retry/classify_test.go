@@ -219,6 +219,41 @@ func TestClassify_NonAPIErrors(t *testing.T) {
 	}
 }
 
+// A code field that is not a code (a service or a proxy echoed text, a
+// token, into x-amzn-ErrorType or __type) is classified by the listed code
+// it holds, else by the status; the Decision's Code is always shaped like a
+// code, so what is written of it can hold no token.
+func TestClassify_GarbledCodes(t *testing.T) {
+	const jwt = "eyJraWQiOiJmYWtlIn0.eyJzdWIiOiIxMjM0NTY3ODkwIiwidXNlcm5hbWUiOiJhbXkifQ.cdwYrgBJj9DdgqeaYKBuMnHcGK4ASY_Q3YKnmmCgbjI"
+	tests := []struct {
+		name   string
+		code   string
+		status int
+		kind   Kind
+		want   Decision
+	}{
+		{name: "throttle with text after a space", code: "TooManyRequestsException " + jwt, status: 400,
+			want: Decision{Class: Throttle, Code: "TooManyRequestsException"}},
+		{name: "not authorized with a token after a semicolon, token call", code: "NotAuthorizedException;" + jwt, status: 400, kind: Token,
+			want: Decision{Class: Permanent, Code: "NotAuthorizedException"}},
+		{name: "text before a fatal code", code: "denied: AccessDeniedException", status: 400,
+			want: Decision{Class: Fatal, Code: "AccessDeniedException"}},
+		{name: "the token alone, 400", code: jwt, status: 400, want: Decision{Class: Permanent, Code: "MalformedErrorCode"}},
+		{name: "the token alone, 500", code: jwt, status: 500, want: Decision{Class: Retry, Code: "MalformedErrorCode", MaybeExecuted: true}},
+		{name: "the token alone, 429", code: jwt, status: 429, want: Decision{Class: Throttle, Code: "MalformedErrorCode"}},
+		{name: "the payload's first 40, a JWT shape", code: jwt[20:60], status: 400, want: Decision{Class: Permanent, Code: "MalformedErrorCode"}},
+		{name: "an unknown code shaped like one is kept", code: "SomethingNewException", status: 400,
+			want: Decision{Class: Permanent, Code: "SomethingNewException"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Classify(codeErr(tt.status, tt.code), tt.kind); got != tt.want {
+				t.Errorf("Classify(%q, %d) = %+v, want %+v", tt.code, tt.status, got, tt.want)
+			}
+		})
+	}
+}
+
 // The message is ignored: only codes decide.
 func TestClassify_IgnoresMessageText(t *testing.T) {
 	err := sdkErr(400, &smithy.GenericAPIError{Code: "InvalidParameterException", Message: "Rate exceeded: Too many requests"})
