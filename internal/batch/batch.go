@@ -16,6 +16,7 @@ import (
 
 	"github.com/cogsweep/cogsweep/internal/cognito"
 	"github.com/cogsweep/cogsweep/internal/input"
+	"github.com/cogsweep/cogsweep/internal/redact"
 	"github.com/cogsweep/cogsweep/internal/report"
 	"github.com/cogsweep/cogsweep/internal/retry"
 )
@@ -164,11 +165,14 @@ type FatalError struct {
 	Err  error
 }
 
+// Error is the fault's text, which goes to the log, stderr and the
+// checkpoint: a row's faults were scrubbed of its token when made (fatal),
+// and JWT shapes are removed here from any fault's text.
 func (e *FatalError) Error() string {
 	if e.Row == 0 {
-		return fmt.Sprintf("%s: %v", e.Code, e.Err)
+		return redact.Text(fmt.Sprintf("%s: %v", e.Code, e.Err))
 	}
-	return fmt.Sprintf("run stopped at row %d: %s: %v", e.Row, e.Code, e.Err)
+	return redact.Text(fmt.Sprintf("run stopped at row %d: %s: %v", e.Row, e.Code, e.Err))
 }
 
 func (e *FatalError) Unwrap() error { return e.Err }

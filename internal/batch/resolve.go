@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cogsweep/cogsweep/internal/cognito"
+	"github.com/cogsweep/cogsweep/internal/redact"
 	"github.com/cogsweep/cogsweep/internal/report"
 	"github.com/cogsweep/cogsweep/internal/retry"
 )
@@ -275,7 +276,8 @@ func (rs *resolution) call(lim Limiter, fn callFn) retry.Result {
 		reqID = retry.RequestID(r.Err)
 	}
 	if reqID != "" {
-		rs.acc.rec.RequestID = reqID
+		// merge may copy it into a record process already scrubbed.
+		rs.acc.rec.RequestID = redact.RequestID(reqID)
 	}
 	return r
 }
@@ -298,9 +300,10 @@ func (rs *resolution) finish(t task, o report.Outcome, msg string, r *retry.Resu
 	res := result{rec: rs.j.record(t)}
 	res.rec.Outcome, res.rec.Message = o, msg
 	if r != nil && r.Err != nil {
-		res.rec.ErrorCode, res.rec.Message = r.Code, cleanMessage(r.Err, "")
+		res.rec.ErrorCode, res.rec.Message = r.Code, r.Err.Error()
 	}
 	res = rs.merge(res)
+	scrubRecord(&res.rec, t.scrubber())
 	res.rec.At = rs.j.now()
 	return res
 }
@@ -310,7 +313,7 @@ func (rs *resolution) finish(t task, o report.Outcome, msg string, r *retry.Resu
 func (rs *resolution) failed(t task, r retry.Result) result {
 	switch {
 	case r.Class == retry.Fatal:
-		rs.fail(&FatalError{Code: r.Code, Row: t.row.N, Err: r.Err})
+		rs.fail(fatal(r.Code, t.row.N, r.Err, t.scrubber()))
 		return rs.finish(t, report.NotAttempted, "", &r)
 	case r.Class == retry.Permanent || r.Class == retry.NotFound:
 		res := rs.finish(t, report.Failed, "", &r)

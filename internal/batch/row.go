@@ -165,9 +165,9 @@ func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*Fata
 		res.rec.DurationMS = j.now().Sub(start).Milliseconds()
 		res.rec.At = j.now()
 		if r != nil && r.Err != nil && o != report.NotFound {
-			res.rec.ErrorCode = r.Code
-			res.rec.Message = cleanMessage(r.Err, t.token)
+			res.rec.ErrorCode, res.rec.Message = r.Code, r.Err.Error()
 		}
+		scrubRecord(&res.rec, t.scrubber())
 		return res
 	}
 	// failed turns a call that did not succeed into the row's outcome, or
@@ -175,7 +175,7 @@ func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*Fata
 	failed := func(r retry.Result) result {
 		switch r.Class {
 		case retry.Fatal:
-			fail(&FatalError{Code: r.Code, Row: t.row.N, Err: redact(r.Err, t.token)})
+			fail(fatal(r.Code, t.row.N, r.Err, t.scrubber()))
 			return finish(report.NotAttempted, &r)
 		case retry.Permanent:
 			res.forbidden = r.Code == "ForbiddenException"
@@ -355,14 +355,4 @@ func (j *Job) loop(dispatch context.Context, lim Limiter, kind retry.Kind) retry
 		},
 		Rand: rand.Float64,
 	}
-}
-
-// cleanMessage is the error text a report may carry: never the token, even
-// if some layer echoed it.
-func cleanMessage(err error, token string) string {
-	msg := scrub(err.Error(), token)
-	if len(msg) > 500 {
-		msg = msg[:500]
-	}
-	return msg
 }

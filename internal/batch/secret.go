@@ -1,6 +1,9 @@
 package batch
 
-import "strings"
+import (
+	"github.com/cogsweep/cogsweep/internal/redact"
+	"github.com/cogsweep/cogsweep/internal/report"
+)
 
 // ResolvedToken is the report's resolved_by for a token row whose username
 // was read from the access token's payload. The token's signature is not
@@ -9,27 +12,29 @@ import "strings"
 // accepted by Cognito, which does verify it.)
 const ResolvedToken = "token_claim"
 
-// minSecretPart is the shortest part of a token scrub removes on its own: a
-// JWT's header, payload and signature are each far longer, and shorter
-// strings would match ordinary words.
-const minSecretPart = 16
+// maxMessage bounds a report's message.
+const maxMessage = 500
 
-// scrub removes token from s, and each long dot-separated part of it too:
-// an error that quoted only the payload would still reveal the claims.
-func scrub(s, token string) string {
-	if token == "" {
-		return s
+// scrubber is the row's: it removes the row's token, any 16 characters of
+// it, and JWT shapes (a row without a token gets the last alone).
+func (t task) scrubber() *redact.Scrubber { return redact.For(t.token) }
+
+// scrubRecord cleans every field of rec that carries text from the service
+// (or from anything between): error code, message and request id. The
+// retry decision was made before, from the code as sent.
+func scrubRecord(rec *report.Record, sc *redact.Scrubber) {
+	rec.ErrorCode = sc.Code(rec.ErrorCode)
+	rec.RequestID = sc.RequestID(rec.RequestID)
+	if len(rec.Message) > 8*maxMessage {
+		rec.Message = rec.Message[:8*maxMessage] // bounds the scrubber's work
 	}
-	s = strings.ReplaceAll(s, token, "[token]")
-	for part := range strings.SplitSeq(token, ".") {
-		if len(part) >= minSecretPart {
-			s = strings.ReplaceAll(s, part, "[token]")
-		}
+	rec.Message = sc.Text(rec.Message)
+	if len(rec.Message) > maxMessage {
+		rec.Message = rec.Message[:maxMessage]
 	}
-	return s
 }
 
-// redacted is an error whose text had the row's token scrubbed out. It
+// redacted is an error whose text had the row's secrets scrubbed out. It
 // still unwraps to the original so errors.As finds the AWS error.
 type redacted struct {
 	msg string
@@ -39,11 +44,15 @@ type redacted struct {
 func (e *redacted) Error() string { return e.msg }
 func (e *redacted) Unwrap() error { return e.err }
 
-// redact returns err with token scrubbed out of its text; err itself when
-// the row has no token.
-func redact(err error, token string) error {
-	if err == nil || token == "" {
-		return err
+// redactErr returns err with its text scrubbed by sc.
+func redactErr(err error, sc *redact.Scrubber) error {
+	if err == nil {
+		return nil
 	}
-	return &redacted{msg: scrub(err.Error(), token), err: err}
+	return &redacted{msg: sc.Text(err.Error()), err: err}
+}
+
+// fatal is the run-wide fault a row met, its code and text scrubbed.
+func fatal(code string, row int, err error, sc *redact.Scrubber) *FatalError {
+	return &FatalError{Code: sc.Code(code), Row: row, Err: redactErr(err, sc)}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/cogsweep/cogsweep/internal/fsutil"
+	"github.com/cogsweep/cogsweep/internal/redact"
 )
 
 // Writer appends records to a report file. Each record is one write(2) on
@@ -101,6 +102,7 @@ func (w *Writer) Write(r *Record) error {
 	if !ValidTime(r.At) {
 		return fmt.Errorf("write report: row %d: time %s cannot be encoded", r.Row, r.At)
 	}
+	r = scrubbed(r)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
@@ -158,4 +160,19 @@ func (w *Writer) Close() error {
 		return fmt.Errorf("close report %s: %w", w.path, cerr)
 	}
 	return nil
+}
+
+// scrubbed is the last guard on the fields that may carry a service's text,
+// whoever built the record: no JWT shape in the message, and a code and a
+// request id shaped like them (the batch has already removed the row's own
+// token, in part too, which needs the token). It returns r itself, without
+// allocating, when there is nothing to change.
+func scrubbed(r *Record) *Record {
+	code, id, msg := redact.Code(r.ErrorCode), redact.RequestID(r.RequestID), redact.Text(r.Message)
+	if code == r.ErrorCode && id == r.RequestID && msg == r.Message {
+		return r
+	}
+	c := *r
+	c.ErrorCode, c.RequestID, c.Message = code, id, msg
+	return &c
 }
