@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cogsweep/cogsweep/internal/batch"
+	"github.com/cogsweep/cogsweep/internal/redact"
 )
 
 // Env is the process environment a command runs in; tests pass their own.
@@ -111,7 +112,7 @@ func finish(env Env, err error) int {
 	code := ExitCode(err)
 	var rp *RowProblems
 	if err != nil && !errors.As(err, &rp) {
-		fmt.Fprintf(env.Stderr, "cogsweep: %v\n", err)
+		fmt.Fprintf(env.Stderr, "cogsweep: %s\n", redact.Text(err.Error()))
 	}
 	return code
 }

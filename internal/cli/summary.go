@@ -27,9 +27,9 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 		}
 	}
 	if format == "text" {
-		return slog.New(slog.NewTextHandler(w, nil))
+		return slog.New(slog.NewTextHandler(w, logOptions))
 	}
-	return slog.New(slog.NewJSONHandler(w, nil))
+	return slog.New(slog.NewJSONHandler(w, logOptions))
 }
 
 // summarize logs the end-of-run summary, prints it for people, and writes
