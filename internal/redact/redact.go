@@ -34,11 +34,16 @@ type Scrubber struct {
 	windows map[string]struct{} // every MinPart-long piece of a secret; built on first use
 }
 
-// For returns a Scrubber for secrets; empty ones are ignored.
+// For returns a Scrubber for secrets; those shorter than MinPart are
+// ignored, and with none left it is nil (JWT shapes only, no allocation:
+// every admin row gets one).
 func For(secrets ...string) *Scrubber {
-	sc := &Scrubber{}
+	var sc *Scrubber
 	for _, s := range secrets {
 		if len(s) >= MinPart {
+			if sc == nil {
+				sc = &Scrubber{}
+			}
 			sc.secrets = append(sc.secrets, s)
 		}
 	}
