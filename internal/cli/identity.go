@@ -99,6 +99,10 @@ func (r *run) checkCaller(ctx context.Context, c Backend) error {
 // with --only-disabled-for or --backup) need no extra call: no row is
 // written before its own read succeeded, and a denied read (AccessDenied,
 // naming the IAM action) stops the run at once.
+//
+// A row's pool that does not exist is no reason to stop (its rows fail on
+// their own, CONTRACT): the check moves on to a row of another pool, for a
+// few missing pools at most.
 func (r *run) checkAccess(ctx context.Context, c Backend, region string) error {
 	o := r.o
 	readsFirst := o.DryRun || o.Action == batch.Disable ||
@@ -106,18 +110,47 @@ func (r *run) checkAccess(ctx context.Context, c Backend, region string) error {
 	if !r.hasAdminRows() || r.scan.Rows == 0 || !o.Action.AdminCapable() || readsFirst {
 		return nil
 	}
-	row, pool, ok, err := r.firstAdminRow(region)
-	if err != nil {
-		return err
+	for range maxMissingPoolsChecked {
+		row, pool, ok, err := r.firstAdminRow(region, r.poolMissing)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			r.log.Info("pre-flight: no valid row among the first ones to check read access with", "rows_looked_at", maxAccessScan)
+			return nil
+		}
+		err = r.checkAccessRow(ctx, c, region, row, pool)
+		if !errors.Is(err, errPoolMissing) {
+			return err
+		}
+		r.rememberPool(pool, cognito.Pool{}, false)
+		r.log.Warn("user pool of a row does not exist: its rows will fail (ResourceNotFoundException), the others go on", "pool", pool, "row", row.N)
 	}
-	if !ok {
-		r.log.Info("pre-flight: no valid row among the first ones to check read access with", "rows_looked_at", maxAccessScan)
-		return nil
-	}
+	return nil
+}
+
+// maxMissingPoolsChecked bounds the pools checkAccess tries before it gives
+// up looking for one that exists (each try reads the input's first rows).
+const maxMissingPoolsChecked = 4
+
+// errPoolMissing is checkAccessRow's answer for a row's pool that does not
+// exist.
+var errPoolMissing = errors.New("user pool does not exist")
+
+// poolMissing reports a pool the run already found not to exist.
+func (r *run) poolMissing(pool string) bool {
+	d, ok := r.safety.pools[pool]
+	return ok && !d.exists
+}
+
+// checkAccessRow reads row's user in pool (checkAccess).
+func (r *run) checkAccessRow(ctx context.Context, c Backend, region string, row input.Row, pool string) error {
 	refuse := func(action string, res retry.Result) error {
 		switch {
 		case res.Err == nil, res.Class == retry.NotFound:
 			return nil
+		case res.Code == "ResourceNotFoundException" && pool != r.o.UserPoolID:
+			return errPoolMissing
 		case ctx.Err() != nil:
 			return batch.ErrInterrupted
 		case res.Code == "AccessDeniedException":
@@ -146,6 +179,8 @@ func (r *run) checkAccess(ctx context.Context, c Backend, region string) error {
 		switch {
 		case err != nil:
 			return err
+		case !exists && pool != r.o.UserPoolID:
+			return errPoolMissing
 		case !exists:
 			return &batch.FatalError{Code: "ResourceNotFoundException", Err: fmt.Errorf("pre-flight: user pool %s (row %d) does not exist in %s", pool, row.N, region)}
 		}
@@ -175,7 +210,8 @@ func (r *run) checkAccess(ctx context.Context, c Backend, region string) error {
 
 // firstAdminRow finds the first row the run would call Cognito for by
 // username, sub or email, and its pool.
-func (r *run) firstAdminRow(region string) (input.Row, string, bool, error) {
+// Pools for which skip is true are passed over.
+func (r *run) firstAdminRow(region string, skip func(pool string) bool) (input.Row, string, bool, error) {
 	in, closeIn, err := r.openReader()
 	if err != nil {
 		return input.Row{}, "", false, err
@@ -215,7 +251,7 @@ func (r *run) firstAdminRow(region string) (input.Row, string, bool, error) {
 		if row.UserPoolID != "" {
 			pool = row.UserPoolID
 		}
-		if input.ValidPoolID(pool) != nil || (region != "" && input.PoolRegion(pool) != region) {
+		if input.ValidPoolID(pool) != nil || (region != "" && input.PoolRegion(pool) != region) || (skip != nil && skip(pool)) {
 			continue
 		}
 		return row, pool, true, nil
@@ -248,6 +284,12 @@ func (r *run) attachIdentity(job *batch.Job, users Backend) error {
 	job.Lookups = users
 	job.Lists = rateLimiter{r.listLimiter()}
 	job.Pools = r.pools()
+	job.Missing = batch.NewMissingPools()
+	for id, d := range r.safety.pools {
+		if !d.exists {
+			job.Missing.Add(id) // the pre-flight or the guards found it missing
+		}
+	}
 	if r.ident.backup != nil {
 		job.Backup = r.ident.backup
 	}
