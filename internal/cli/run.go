@@ -97,6 +97,9 @@ func (r *run) do(ctx context.Context) error {
 		return err
 	}
 	region, err := r.region()
+	if err == nil {
+		err = r.checkPoolRegion(region)
+	}
 	if err != nil {
 		return usage(err)
 	}
@@ -391,6 +394,35 @@ func (r *run) region() (string, error) {
 		return "", nil // the profile may name one; LoadAWSConfig checks
 	}
 	return "", errors.New("no region: give --region, set AWS_REGION, or give --user-pool-id (its prefix is the region)")
+}
+
+// checkPoolRegion refuses a --user-pool-id of another region than the
+// run's: every row that relies on it would be invalid and its pre-flight
+// could not find it, so it is a usage error before any call. Rows' own
+// user_pool_id are judged row by row (batch).
+func (r *run) checkPoolRegion(region string) error {
+	pool := r.o.UserPoolID
+	if pool == "" || region == "" || (!r.hasAdminRows() && r.o.Select == "") || input.ValidPoolID(pool) != nil {
+		return nil
+	}
+	if p := input.PoolRegion(pool); p != region {
+		return fmt.Errorf("--user-pool-id %s is a pool of %s, but the run's region is %s (from %s): give --region %s, or the pool of %s",
+			pool, p, region, r.regionSource(), p, region)
+	}
+	return nil
+}
+
+// regionSource names where region() found the run's region.
+func (r *run) regionSource() string {
+	if r.o.Region != "" {
+		return "--region"
+	}
+	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if r.env.Getenv(k) != "" {
+			return k
+		}
+	}
+	return "the pool id"
 }
 
 // computeFingerprint covers everything that changes what the run does.
