@@ -53,7 +53,9 @@ func (r *run) checkCaller(ctx context.Context, c Backend) error {
 	// With --endpoint-url (moto, the local fake) and no STS endpoint of its
 	// own, STS is asked at the same URL: emulators serve both, and asking
 	// real AWS with test credentials could only fail. An emulator without
-	// STS (cognito-local) then leaves the caller unchecked, with a warning.
+	// STS (cognito-local) then leaves the caller unchecked, with a warning:
+	// it answers, with an error. An endpoint that does not answer at all
+	// (refused, timed out) is another matter: the run stops (stsFailed).
 	endpoint, local := r.o.STSEndpointURL, false
 	if endpoint == "" && r.o.EndpointURL != "" && r.env.Getenv("AWS_ENDPOINT_URL_STS") == "" && r.env.Getenv("AWS_ENDPOINT_URL") == "" {
 		endpoint, local = r.o.EndpointURL, true
@@ -69,15 +71,7 @@ func (r *run) checkCaller(ctx context.Context, c Backend) error {
 		return err
 	})
 	if res.Err != nil {
-		if ctx.Err() != nil {
-			return batch.ErrInterrupted
-		}
-		if local && res.Class != retry.Fatal {
-			r.log.Warn("the --endpoint-url serves no STS: the caller is unchecked (give --sts-endpoint-url to check it)", "error", res.Code)
-			return nil
-		}
-		return &batch.FatalError{Code: res.Code, Err: fmt.Errorf(
-			"pre-flight: the AWS credentials do not work (STS GetCallerIdentity: %v): check --profile / AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, that a session token has not expired, and the STS endpoint (--sts-endpoint-url, AWS_ENDPOINT_URL_STS)", res.Err)}
+		return r.stsFailed(ctx, res, local)
 	}
 	r.ident.caller = &caller
 	if r.ident.audit != nil {
@@ -85,6 +79,26 @@ func (r *run) checkCaller(ctx context.Context, c Backend) error {
 		r.ident.audit["caller"] = caller
 	}
 	return nil
+}
+
+// stsFailed decides what a failed GetCallerIdentity means. The endpoint
+// answered without STS (an emulator: 404, an unknown operation, a 500 page):
+// the caller is unchecked and the run goes on. It did not answer (refused,
+// timed out, reset): exit 4, whatever the endpoint. Else the credentials do
+// not work. Decided by the error's type and code (retry), never its text.
+func (r *run) stsFailed(ctx context.Context, res retry.Result, local bool) error {
+	switch {
+	case ctx.Err() != nil:
+		return r.stopped(ctx, "STS GetCallerIdentity")
+	case !retry.Answered(res.Err) && res.Class.Transient():
+		return &batch.FatalError{Code: res.Code, Err: fmt.Errorf(
+			"pre-flight: the STS endpoint did not answer GetCallerIdentity (%s, %d attempts): check the network and the endpoint (--endpoint-url, --sts-endpoint-url, AWS_ENDPOINT_URL_STS)", res.Code, res.Attempts)}
+	case local && res.Class != retry.Fatal:
+		r.log.Warn("the --endpoint-url serves no STS: the caller is unchecked (give --sts-endpoint-url to check it)", "error", res.Code)
+		return nil
+	}
+	return &batch.FatalError{Code: res.Code, Err: fmt.Errorf(
+		"pre-flight: the AWS credentials do not work (STS GetCallerIdentity: %v): check --profile / AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, that a session token has not expired, and the STS endpoint (--sts-endpoint-url, AWS_ENDPOINT_URL_STS)", res.Err)}
 }
 
 // checkAccess is the pre-flight's last step, after the pool check and the
@@ -152,7 +166,7 @@ func (r *run) checkAccessRow(ctx context.Context, c Backend, region string, row 
 		case res.Code == "ResourceNotFoundException" && pool != r.o.UserPoolID:
 			return errPoolMissing
 		case ctx.Err() != nil:
-			return batch.ErrInterrupted
+			return r.stopped(ctx, action)
 		case res.Code == "AccessDeniedException":
 			who := "the credentials"
 			if r.ident.caller != nil {

@@ -31,6 +31,8 @@ type Options struct {
 	Concurrency int
 	MaxAttempts int
 	CallTimeout time.Duration
+	// PreflightTimeout bounds the whole pre-flight (preflight.go).
+	PreflightTimeout time.Duration
 
 	Region      string
 	Profile     string
@@ -84,9 +86,11 @@ func NewOptions(a batch.Action) *Options {
 		MaxAttempts: 8,
 		CallTimeout: 10 * time.Second,
 		MaxFraction: 0.2,
-		LogFormat:   "auto",
-		Progress:    "auto",
-		Sources:     map[string]string{},
+
+		PreflightTimeout: defaultPreflightTimeout,
+		LogFormat:        "auto",
+		Progress:         "auto",
+		Sources:          map[string]string{},
 
 		SafetyOptions: SafetyOptions{ListRate: defaultListRate},
 		S3Options:     S3Options{LeaseTTL: defaultLeaseTTL},
@@ -127,6 +131,7 @@ func (o *Options) bind(fs *flag.FlagSet) {
 	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "calls in flight at most (default: sized from the rate and observed latency)")
 	fs.IntVar(&o.MaxAttempts, "max-attempts", o.MaxAttempts, "attempts per call, first included, on throttling and transient errors")
 	fs.DurationVar(&o.CallTimeout, "call-timeout", o.CallTimeout, "timeout of each call; an expired call counts as a transient failure")
+	fs.DurationVar(&o.PreflightTimeout, "preflight-timeout", o.PreflightTimeout, "deadline of the whole pre-flight (STS, DescribeUserPool, guards, access check): past it the run stops, exit 4")
 	fs.StringVar(&o.Region, "region", o.Region, "AWS region (default: AWS_REGION / profile; else the pool id's prefix)")
 	fs.StringVar(&o.Profile, "profile", o.Profile, "AWS shared-config profile")
 	fs.StringVar(&o.EndpointURL, "endpoint-url", o.EndpointURL, "Cognito endpoint (moto, the local fake); AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER also works")
@@ -225,6 +230,9 @@ func (o *Options) Validate() error {
 	}
 	if o.CallTimeout <= 0 {
 		errs = append(errs, errors.New("--call-timeout must be positive"))
+	}
+	if o.PreflightTimeout <= 0 {
+		errs = append(errs, errors.New("--preflight-timeout must be positive"))
 	}
 	if !(o.MaxFraction > 0 && o.MaxFraction <= 1) { // NaN fails both
 		errs = append(errs, errors.New("--max-fraction must be in (0, 1]; 1 turns the guard off"))

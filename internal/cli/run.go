@@ -572,39 +572,6 @@ func (r *run) connect(ctx context.Context, region string) (Backend, error) {
 	return cognito.New(cfg, r.o.EndpointURL), nil
 }
 
-// preflight checks, before the first write, that the credentials work and
-// the pool named by the flag exists. Token-only runs use no IAM credentials
-// and skip it. It starts with the caller check (identity.go).
-func (r *run) preflight(ctx context.Context, c Backend, region string) error {
-	if err := r.checkCaller(ctx, c); err != nil {
-		return err
-	}
-	o := r.o
-	if !r.hasAdminRows() || o.UserPoolID == "" || r.scan.Rows == 0 {
-		return nil
-	}
-	var pool cognito.Pool
-	res := retry.Do(ctx, retry.Loop{Policy: r.policy(), Kind: retry.IAM, Timeout: o.CallTimeout}, func(ctx context.Context) error {
-		var err error
-		pool, err = c.DescribePool(ctx, o.UserPoolID)
-		return err
-	})
-	if err := res.Err; err != nil {
-		if ctx.Err() != nil {
-			return batch.ErrInterrupted
-		}
-		switch res.Code {
-		case "ResourceNotFoundException":
-			return &batch.FatalError{Code: res.Code, Err: fmt.Errorf("user pool %s does not exist in %s (check --user-pool-id and --region)", o.UserPoolID, region)}
-		case "AccessDeniedException":
-			return &batch.FatalError{Code: res.Code, Err: fmt.Errorf("the credentials may not call cognito-idp:DescribeUserPool on %s: grant it (the pre-flight check needs it)", o.UserPoolID)}
-		}
-		return &batch.FatalError{Code: res.Code, Err: fmt.Errorf("pre-flight DescribeUserPool %s: %w", o.UserPoolID, err)}
-	}
-	r.rememberPool(o.UserPoolID, pool, true) // the guards (admit) judge its size
-	return nil
-}
-
 func (r *run) policy() retry.Policy {
 	p := retry.DefaultPolicy()
 	p.MaxAttempts = r.o.MaxAttempts

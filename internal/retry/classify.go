@@ -313,6 +313,12 @@ func transportDecision(err error) Decision {
 	return Decision{Class: Permanent, Code: CodeUnknown}
 }
 
+// Answered reports whether err came with an HTTP response: the endpoint
+// answered, if only to refuse (an emulator that lacks the operation says
+// 404 or 500). A refused connection, a timeout or a reset before any
+// answer is false. It looks at the response, never at the message.
+func Answered(err error) bool { return httpStatus(err) != 0 }
+
 // httpStatus returns the HTTP status of the response that err came from, or 0.
 func httpStatus(err error) int {
 	var re *awshttp.ResponseError

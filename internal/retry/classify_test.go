@@ -315,3 +315,26 @@ func TestStreak_Concurrent(t *testing.T) {
 		t.Errorf("tripped=%v len=%d, want true 100", tripped, s.Len())
 	}
 }
+
+func TestAnswered(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{name: "4xx with a code", err: codeErr(400, "InvalidParameterException"), want: true},
+		{name: "404 without a code", err: codeErr(404, ""), want: true},
+		{name: "5xx", err: codeErr(500, "InternalErrorException"), want: true},
+		{name: "connection refused", err: transportErr(&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}), want: false},
+		{name: "timeout", err: transportErr(context.DeadlineExceeded), want: false},
+		{name: "reset", err: transportErr(io.EOF), want: false},
+		{name: "nil", err: nil, want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Answered(tt.err); got != tt.want {
+				t.Errorf("Answered = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
