@@ -564,7 +564,7 @@ func (r *run) connect(ctx context.Context, region string) (Backend, error) {
 		return r.env.Backend, nil
 	}
 	cfg, err := cognito.LoadAWSConfig(ctx, cognito.Config{
-		Region: region, Profile: r.o.Profile, MaxConns: 64,
+		Region: region, Profile: r.o.Profile, MaxConns: 64, Log: r.log,
 	})
 	if err != nil {
 		return nil, &batch.FatalError{Code: "ConfigError", Err: err}
