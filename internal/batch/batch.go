@@ -129,6 +129,9 @@ type Job struct {
 	Pools    *PoolCache
 	Resolved *ResolvedUsers
 	Backup   Backup
+	// Missing are the pools found not to exist, seeded with those the
+	// pre-flight described (nil: Run starts an empty set); see pools.go.
+	Missing *MissingPools
 
 	Log           *slog.Logger
 	Progress      func(Stats)
@@ -218,6 +221,9 @@ func (j *Job) Run(ctx context.Context, rows input.Reader) (Stats, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	workers := max(j.Concurrency, 1)
+	if j.Missing == nil {
+		j.Missing = NewMissingPools()
+	}
 
 	// dispatch stops on a signal or a fatal fault; calls already sent keep
 	// callCtx, which outlives dispatch by at most DrainTimeout.

@@ -163,6 +163,11 @@ func (rs *resolution) run(t task) result {
 	if j.Lookups == nil {
 		return rs.finish(t, report.Invalid, "email rows need resolution to a username, which this run cannot do", nil)
 	}
+	if j.missing().Has(t.pool) {
+		res := rs.finish(t, report.Failed, "", nil)
+		res.rec = poolMissingRecord(res.rec, t.pool)
+		return res
+	}
 	_, hadPrior := j.Prior[t.row.N]
 	var pool cognito.Pool
 	pools := j.Pools
@@ -315,6 +320,9 @@ func (rs *resolution) failed(t task, r retry.Result) result {
 	case r.Class == retry.Fatal:
 		rs.fail(fatal(r.Code, t.row.N, r.Err, t.scrubber()))
 		return rs.finish(t, report.NotAttempted, "", &r)
+	case r.Class == retry.PoolMissing:
+		rs.j.poolFailed(r, t.pool)
+		return rs.finish(t, report.Failed, "", &r)
 	case r.Class == retry.Permanent || r.Class == retry.NotFound:
 		res := rs.finish(t, report.Failed, "", &r)
 		res.forbidden = r.Code == "ForbiddenException"

@@ -132,6 +132,10 @@ func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*Fata
 	if t.token != "" {
 		kind = retry.Token
 	}
+	if kind == retry.IAM && j.missing().Has(t.pool) {
+		res.rec = poolMissingRecord(res.rec, t.pool)
+		return res
+	}
 	prior, hadPrior := j.Prior[t.row.N]
 	// mayHaveRun is set once a mutating call for this row may have been
 	// executed by the service: by an earlier run (an intent), or by an
@@ -171,12 +175,16 @@ func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*Fata
 		return res
 	}
 	// failed turns a call that did not succeed into the row's outcome, or
-	// stops the run when the fault is run-wide.
+	// stops the run when the fault is run-wide. A missing pool fails its
+	// rows only (pools.go).
 	failed := func(r retry.Result) result {
 		switch r.Class {
 		case retry.Fatal:
 			fail(fatal(r.Code, t.row.N, r.Err, t.scrubber()))
 			return finish(report.NotAttempted, &r)
+		case retry.PoolMissing:
+			j.poolFailed(r, t.pool)
+			return finish(report.Failed, &r)
 		case retry.Permanent:
 			res.forbidden = r.Code == "ForbiddenException"
 			return finish(report.Failed, &r)

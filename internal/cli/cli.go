@@ -67,7 +67,7 @@ Exit codes:
   3   finished; some rows invalid or failed (see the report)
   4   aborted by a run-wide fault (credentials, missing pool, failing service) or
       refused by a safety guard; rows not tried are not_attempted
-  75  interrupted by SIGINT/SIGTERM: run the same command again to resume
+  75  interrupted by SIGINT, SIGTERM or SIGHUP: run the same command again to resume
 
 Run 'cogsweep <command> --help' for the flags of a command.
 Every flag can also be set by an environment variable: --max-users is COGSWEEP_MAX_USERS.

@@ -12,7 +12,7 @@ const (
 	ExitUsage       = 2  // bad flags or input, before any call
 	ExitRowProblems = 3  // finished; some rows invalid or failed
 	ExitAborted     = 4  // run-wide fault or a safety guard; untried rows not_attempted
-	ExitInterrupted = 75 // SIGINT/SIGTERM: run the same command again to resume (EX_TEMPFAIL)
+	ExitInterrupted = 75 // SIGINT/SIGTERM/SIGHUP: run the same command again to resume (EX_TEMPFAIL)
 )
 
 // UsageError is a problem with flags or input found before any call.

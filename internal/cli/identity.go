@@ -53,7 +53,9 @@ func (r *run) checkCaller(ctx context.Context, c Backend) error {
 	// With --endpoint-url (moto, the local fake) and no STS endpoint of its
 	// own, STS is asked at the same URL: emulators serve both, and asking
 	// real AWS with test credentials could only fail. An emulator without
-	// STS (cognito-local) then leaves the caller unchecked, with a warning.
+	// STS (cognito-local) then leaves the caller unchecked, with a warning:
+	// it answers, with an error. An endpoint that does not answer at all
+	// (refused, timed out) is another matter: the run stops (stsFailed).
 	endpoint, local := r.o.STSEndpointURL, false
 	if endpoint == "" && r.o.EndpointURL != "" && r.env.Getenv("AWS_ENDPOINT_URL_STS") == "" && r.env.Getenv("AWS_ENDPOINT_URL") == "" {
 		endpoint, local = r.o.EndpointURL, true
@@ -69,15 +71,7 @@ func (r *run) checkCaller(ctx context.Context, c Backend) error {
 		return err
 	})
 	if res.Err != nil {
-		if ctx.Err() != nil {
-			return batch.ErrInterrupted
-		}
-		if local && res.Class != retry.Fatal {
-			r.log.Warn("the --endpoint-url serves no STS: the caller is unchecked (give --sts-endpoint-url to check it)", "error", res.Code)
-			return nil
-		}
-		return &batch.FatalError{Code: res.Code, Err: fmt.Errorf(
-			"pre-flight: the AWS credentials do not work (STS GetCallerIdentity: %v): check --profile / AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, that a session token has not expired, and the STS endpoint (--sts-endpoint-url, AWS_ENDPOINT_URL_STS)", res.Err)}
+		return r.stsFailed(ctx, res, local)
 	}
 	r.ident.caller = &caller
 	if r.ident.audit != nil {
@@ -85,6 +79,26 @@ func (r *run) checkCaller(ctx context.Context, c Backend) error {
 		r.ident.audit["caller"] = caller
 	}
 	return nil
+}
+
+// stsFailed decides what a failed GetCallerIdentity means. The endpoint
+// answered without STS (an emulator: 404, an unknown operation, a 500 page):
+// the caller is unchecked and the run goes on. It did not answer (refused,
+// timed out, reset): exit 4, whatever the endpoint. Else the credentials do
+// not work. Decided by the error's type and code (retry), never its text.
+func (r *run) stsFailed(ctx context.Context, res retry.Result, local bool) error {
+	switch {
+	case ctx.Err() != nil:
+		return r.stopped(ctx, "STS GetCallerIdentity")
+	case !retry.Answered(res.Err) && res.Class.Transient():
+		return &batch.FatalError{Code: res.Code, Err: fmt.Errorf(
+			"pre-flight: the STS endpoint did not answer GetCallerIdentity (%s, %d attempts): check the network and the endpoint (--endpoint-url, --sts-endpoint-url, AWS_ENDPOINT_URL_STS)", res.Code, res.Attempts)}
+	case local && res.Class != retry.Fatal:
+		r.log.Warn("the --endpoint-url serves no STS: the caller is unchecked (give --sts-endpoint-url to check it)", "error", res.Code)
+		return nil
+	}
+	return &batch.FatalError{Code: res.Code, Err: fmt.Errorf(
+		"pre-flight: the AWS credentials do not work (STS GetCallerIdentity: %v): check --profile / AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, that a session token has not expired, and the STS endpoint (--sts-endpoint-url, AWS_ENDPOINT_URL_STS)", res.Err)}
 }
 
 // checkAccess is the pre-flight's last step, after the pool check and the
@@ -99,6 +113,10 @@ func (r *run) checkCaller(ctx context.Context, c Backend) error {
 // with --only-disabled-for or --backup) need no extra call: no row is
 // written before its own read succeeded, and a denied read (AccessDenied,
 // naming the IAM action) stops the run at once.
+//
+// A row's pool that does not exist is no reason to stop (its rows fail on
+// their own, CONTRACT): the check moves on to a row of another pool, for a
+// few missing pools at most.
 func (r *run) checkAccess(ctx context.Context, c Backend, region string) error {
 	o := r.o
 	readsFirst := o.DryRun || o.Action == batch.Disable ||
@@ -106,20 +124,49 @@ func (r *run) checkAccess(ctx context.Context, c Backend, region string) error {
 	if !r.hasAdminRows() || r.scan.Rows == 0 || !o.Action.AdminCapable() || readsFirst {
 		return nil
 	}
-	row, pool, ok, err := r.firstAdminRow(region)
-	if err != nil {
-		return err
+	for range maxMissingPoolsChecked {
+		row, pool, ok, err := r.firstAdminRow(region, r.poolMissing)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			r.log.Info("pre-flight: no valid row among the first ones to check read access with", "rows_looked_at", maxAccessScan)
+			return nil
+		}
+		err = r.checkAccessRow(ctx, c, region, row, pool)
+		if !errors.Is(err, errPoolMissing) {
+			return err
+		}
+		r.rememberPool(pool, cognito.Pool{}, false)
+		r.log.Warn("user pool of a row does not exist: its rows will fail (ResourceNotFoundException), the others go on", "pool", pool, "row", row.N)
 	}
-	if !ok {
-		r.log.Info("pre-flight: no valid row among the first ones to check read access with", "rows_looked_at", maxAccessScan)
-		return nil
-	}
+	return nil
+}
+
+// maxMissingPoolsChecked bounds the pools checkAccess tries before it gives
+// up looking for one that exists (each try reads the input's first rows).
+const maxMissingPoolsChecked = 4
+
+// errPoolMissing is checkAccessRow's answer for a row's pool that does not
+// exist.
+var errPoolMissing = errors.New("user pool does not exist")
+
+// poolMissing reports a pool the run already found not to exist.
+func (r *run) poolMissing(pool string) bool {
+	d, ok := r.safety.pools[pool]
+	return ok && !d.exists
+}
+
+// checkAccessRow reads row's user in pool (checkAccess).
+func (r *run) checkAccessRow(ctx context.Context, c Backend, region string, row input.Row, pool string) error {
 	refuse := func(action string, res retry.Result) error {
 		switch {
 		case res.Err == nil, res.Class == retry.NotFound:
 			return nil
+		case res.Code == "ResourceNotFoundException" && pool != r.o.UserPoolID:
+			return errPoolMissing
 		case ctx.Err() != nil:
-			return batch.ErrInterrupted
+			return r.stopped(ctx, action)
 		case res.Code == "AccessDeniedException":
 			who := "the credentials"
 			if r.ident.caller != nil {
@@ -146,6 +193,8 @@ func (r *run) checkAccess(ctx context.Context, c Backend, region string) error {
 		switch {
 		case err != nil:
 			return err
+		case !exists && pool != r.o.UserPoolID:
+			return errPoolMissing
 		case !exists:
 			return &batch.FatalError{Code: "ResourceNotFoundException", Err: fmt.Errorf("pre-flight: user pool %s (row %d) does not exist in %s", pool, row.N, region)}
 		}
@@ -175,7 +224,8 @@ func (r *run) checkAccess(ctx context.Context, c Backend, region string) error {
 
 // firstAdminRow finds the first row the run would call Cognito for by
 // username, sub or email, and its pool.
-func (r *run) firstAdminRow(region string) (input.Row, string, bool, error) {
+// Pools for which skip is true are passed over.
+func (r *run) firstAdminRow(region string, skip func(pool string) bool) (input.Row, string, bool, error) {
 	in, closeIn, err := r.openReader()
 	if err != nil {
 		return input.Row{}, "", false, err
@@ -215,7 +265,7 @@ func (r *run) firstAdminRow(region string) (input.Row, string, bool, error) {
 		if row.UserPoolID != "" {
 			pool = row.UserPoolID
 		}
-		if input.ValidPoolID(pool) != nil || (region != "" && input.PoolRegion(pool) != region) {
+		if input.ValidPoolID(pool) != nil || (region != "" && input.PoolRegion(pool) != region) || (skip != nil && skip(pool)) {
 			continue
 		}
 		return row, pool, true, nil
@@ -248,6 +298,12 @@ func (r *run) attachIdentity(job *batch.Job, users Backend) error {
 	job.Lookups = users
 	job.Lists = rateLimiter{r.listLimiter()}
 	job.Pools = r.pools()
+	job.Missing = batch.NewMissingPools()
+	for id, d := range r.safety.pools {
+		if !d.exists {
+			job.Missing.Add(id) // the pre-flight or the guards found it missing
+		}
+	}
 	if r.ident.backup != nil {
 		job.Backup = r.ident.backup
 	}

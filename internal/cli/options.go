@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,8 @@ type Options struct {
 	Concurrency int
 	MaxAttempts int
 	CallTimeout time.Duration
+	// PreflightTimeout bounds the whole pre-flight (preflight.go).
+	PreflightTimeout time.Duration
 
 	Region      string
 	Profile     string
@@ -83,9 +86,11 @@ func NewOptions(a batch.Action) *Options {
 		MaxAttempts: 8,
 		CallTimeout: 10 * time.Second,
 		MaxFraction: 0.2,
-		LogFormat:   "auto",
-		Progress:    "auto",
-		Sources:     map[string]string{},
+
+		PreflightTimeout: defaultPreflightTimeout,
+		LogFormat:        "auto",
+		Progress:         "auto",
+		Sources:          map[string]string{},
 
 		SafetyOptions: SafetyOptions{ListRate: defaultListRate},
 		S3Options:     S3Options{LeaseTTL: defaultLeaseTTL},
@@ -119,13 +124,14 @@ func (o *Options) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.Report, "report", o.Report, "report file or s3://bucket/key, NDJSON (default: <input>.<action>.report.ndjson in the current directory)")
 	fs.StringVar(&o.Checkpoint, "checkpoint", o.Checkpoint, "checkpoint file or s3://bucket/key (default: the report path with .checkpoint instead of .report.ndjson)")
 	fs.StringVar(&o.Summary, "summary", o.Summary, "also write the end-of-run summary as JSON to this file")
-	fs.StringVar(&o.Rate, "rate", o.Rate, "UserUpdate requests per second for the whole job, or auto (see README)")
-	fs.Float64Var(&o.MaxRate, "max-rate", o.MaxRate, "ceiling for --rate auto (the default UserUpdate quota is 25/s)")
+	fs.Var(rateFlag{&o.Rate}, "rate", "UserUpdate requests per second for the whole job, a number `N` or auto (see README)")
+	fs.Var(floatFlag{"max-rate", &o.MaxRate}, "max-rate", "the `rate` ceiling of --rate auto, per second (the default UserUpdate quota is 25/s)")
 	fs.IntVar(&o.Burst, "burst", o.Burst, "token-bucket burst; 1 sends one call per gap, never a burst")
-	fs.Float64Var(&o.ReadRate, "read-rate", o.ReadRate, "AdminGetUser requests per second (UserRead quota, shared with sign-ins)")
+	fs.Var(floatFlag{"read-rate", &o.ReadRate}, "read-rate", "AdminGetUser requests per second, a `rate` (UserRead quota, shared with sign-ins)")
 	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "calls in flight at most (default: sized from the rate and observed latency)")
 	fs.IntVar(&o.MaxAttempts, "max-attempts", o.MaxAttempts, "attempts per call, first included, on throttling and transient errors")
 	fs.DurationVar(&o.CallTimeout, "call-timeout", o.CallTimeout, "timeout of each call; an expired call counts as a transient failure")
+	fs.DurationVar(&o.PreflightTimeout, "preflight-timeout", o.PreflightTimeout, "deadline of the whole pre-flight (STS, DescribeUserPool, guards, access check): past it the run stops, exit 4")
 	fs.StringVar(&o.Region, "region", o.Region, "AWS region (default: AWS_REGION / profile; else the pool id's prefix)")
 	fs.StringVar(&o.Profile, "profile", o.Profile, "AWS shared-config profile")
 	fs.StringVar(&o.EndpointURL, "endpoint-url", o.EndpointURL, "Cognito endpoint (moto, the local fake); AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER also works")
@@ -137,7 +143,7 @@ func (o *Options) bind(fs *flag.FlagSet) {
 		fs.Var(&o.ConfirmPools, "confirm-pool-id", "the pool id again, to confirm an irreversible action (repeatable)")
 	}
 	if a == batch.Delete {
-		fs.Float64Var(&o.MaxFraction, "max-fraction", o.MaxFraction, "refuse to delete more than this fraction of a pool's users (DescribeUserPool's estimate; 1 turns it off); judged once, at the run's first start")
+		fs.Var(floatFlag{"max-fraction", &o.MaxFraction}, "max-fraction", "refuse to delete more than this `fraction` of a pool's users (DescribeUserPool's estimate; 1 turns it off); judged once, at the run's first start")
 	}
 	fs.IntVar(&o.MaxUsers, "max-users", o.MaxUsers, "refuse inputs (or selections) with more than this many rows (0: no limit); judged once, at the run's first start")
 	o.bindSafety(fs)
@@ -177,7 +183,7 @@ func (o *Options) parse(fs *flag.FlagSet, args []string, getenv func(string) str
 			src = "flag"
 		case getenv(envName(f.Name)) != "":
 			if err := f.Value.Set(getenv(envName(f.Name))); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", envName(f.Name), err))
+				errs = append(errs, fmt.Errorf("%s (--%s): %w", envName(f.Name), f.Name, err))
 			}
 			src = "env:" + envName(f.Name)
 		}
@@ -204,14 +210,14 @@ func (o *Options) Validate() error {
 	if o.Format != "" && o.Format != "csv" && o.Format != "ndjson" {
 		errs = append(errs, fmt.Errorf("--format %q: want csv or ndjson", o.Format))
 	}
-	if o.Rate != "auto" {
-		r, err := strconv.ParseFloat(o.Rate, 64)
-		if err != nil || r <= 0 {
-			errs = append(errs, fmt.Errorf("--rate %q: want a positive number of requests per second, or auto", o.Rate))
-		}
+	if err := checkRate(o.Rate); err != nil {
+		errs = append(errs, err)
 	}
-	if o.MaxRate <= 0 || o.ReadRate <= 0 {
-		errs = append(errs, errors.New("--max-rate and --read-rate must be positive"))
+	if !positive(o.MaxRate) {
+		errs = append(errs, fmt.Errorf("--max-rate %g: want a positive number of requests per second", o.MaxRate))
+	}
+	if !positive(o.ReadRate) {
+		errs = append(errs, fmt.Errorf("--read-rate %g: want a positive number of requests per second", o.ReadRate))
 	}
 	if o.Burst < 1 {
 		errs = append(errs, errors.New("--burst must be at least 1"))
@@ -225,7 +231,10 @@ func (o *Options) Validate() error {
 	if o.CallTimeout <= 0 {
 		errs = append(errs, errors.New("--call-timeout must be positive"))
 	}
-	if o.MaxFraction <= 0 || o.MaxFraction > 1 {
+	if o.PreflightTimeout <= 0 {
+		errs = append(errs, errors.New("--preflight-timeout must be positive"))
+	}
+	if !(o.MaxFraction > 0 && o.MaxFraction <= 1) { // NaN fails both
 		errs = append(errs, errors.New("--max-fraction must be in (0, 1]; 1 turns the guard off"))
 	}
 	if o.MaxUsers < 0 {
@@ -296,4 +305,67 @@ func validAttribute(p string) bool {
 		}
 	}
 	return true
+}
+
+// positive reports whether v is a finite number above 0. NaN compares false
+// with everything, so "v <= 0" alone lets it through (and a NaN or an
+// infinite rate turns pacing off).
+func positive(v float64) bool { return v > 0 && !math.IsInf(v, 1) }
+
+// floatFlag is a float64 flag that refuses NaN and infinities, whatever the
+// flag: no option of cogsweep means anything with them. Its errors name the
+// flag, for the COGSWEEP_* variables too.
+type floatFlag struct {
+	name string
+	p    *float64
+}
+
+func (f floatFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*f.p, 'g', -1, 64)
+}
+
+func (f floatFlag) Set(s string) error {
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Errorf("--%s %q: want a finite number", f.name, s)
+	}
+	*f.p = v
+	return nil
+}
+
+// Get returns the value (flag.Getter).
+func (f floatFlag) Get() any { return *f.p }
+
+// rateFlag is --rate: a positive, finite number of requests per second, or
+// auto. It is checked as it is set, so that the error of a COGSWEEP_RATE
+// names the variable.
+type rateFlag struct{ p *string }
+
+func (f rateFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return *f.p
+}
+
+func (f rateFlag) Set(s string) error {
+	s = strings.TrimSpace(s)
+	if err := checkRate(s); err != nil {
+		return err
+	}
+	*f.p = s
+	return nil
+}
+
+func checkRate(s string) error {
+	if s == "auto" {
+		return nil
+	}
+	if r, err := strconv.ParseFloat(s, 64); err != nil || !positive(r) {
+		return fmt.Errorf("--rate %q: want a positive number of requests per second, or auto", s)
+	}
+	return nil
 }

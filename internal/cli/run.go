@@ -97,6 +97,9 @@ func (r *run) do(ctx context.Context) error {
 		return err
 	}
 	region, err := r.region()
+	if err == nil {
+		err = r.checkPoolRegion(region)
+	}
 	if err != nil {
 		return usage(err)
 	}
@@ -393,6 +396,35 @@ func (r *run) region() (string, error) {
 	return "", errors.New("no region: give --region, set AWS_REGION, or give --user-pool-id (its prefix is the region)")
 }
 
+// checkPoolRegion refuses a --user-pool-id of another region than the
+// run's: every row that relies on it would be invalid and its pre-flight
+// could not find it, so it is a usage error before any call. Rows' own
+// user_pool_id are judged row by row (batch).
+func (r *run) checkPoolRegion(region string) error {
+	pool := r.o.UserPoolID
+	if pool == "" || region == "" || (!r.hasAdminRows() && r.o.Select == "") || input.ValidPoolID(pool) != nil {
+		return nil
+	}
+	if p := input.PoolRegion(pool); p != region {
+		return fmt.Errorf("--user-pool-id %s is a pool of %s, but the run's region is %s (from %s): give --region %s, or the pool of %s",
+			pool, p, region, r.regionSource(), p, region)
+	}
+	return nil
+}
+
+// regionSource names where region() found the run's region.
+func (r *run) regionSource() string {
+	if r.o.Region != "" {
+		return "--region"
+	}
+	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if r.env.Getenv(k) != "" {
+			return k
+		}
+	}
+	return "the pool id"
+}
+
 // computeFingerprint covers everything that changes what the run does.
 func (r *run) computeFingerprint(region string) string {
 	o := r.o
@@ -532,45 +564,12 @@ func (r *run) connect(ctx context.Context, region string) (Backend, error) {
 		return r.env.Backend, nil
 	}
 	cfg, err := cognito.LoadAWSConfig(ctx, cognito.Config{
-		Region: region, Profile: r.o.Profile, MaxConns: 64,
+		Region: region, Profile: r.o.Profile, MaxConns: 64, Log: r.log,
 	})
 	if err != nil {
 		return nil, &batch.FatalError{Code: "ConfigError", Err: err}
 	}
 	return cognito.New(cfg, r.o.EndpointURL), nil
-}
-
-// preflight checks, before the first write, that the credentials work and
-// the pool named by the flag exists. Token-only runs use no IAM credentials
-// and skip it. It starts with the caller check (identity.go).
-func (r *run) preflight(ctx context.Context, c Backend, region string) error {
-	if err := r.checkCaller(ctx, c); err != nil {
-		return err
-	}
-	o := r.o
-	if !r.hasAdminRows() || o.UserPoolID == "" || r.scan.Rows == 0 {
-		return nil
-	}
-	var pool cognito.Pool
-	res := retry.Do(ctx, retry.Loop{Policy: r.policy(), Kind: retry.IAM, Timeout: o.CallTimeout}, func(ctx context.Context) error {
-		var err error
-		pool, err = c.DescribePool(ctx, o.UserPoolID)
-		return err
-	})
-	if err := res.Err; err != nil {
-		if ctx.Err() != nil {
-			return batch.ErrInterrupted
-		}
-		switch res.Code {
-		case "ResourceNotFoundException":
-			return &batch.FatalError{Code: res.Code, Err: fmt.Errorf("user pool %s does not exist in %s (check --user-pool-id and --region)", o.UserPoolID, region)}
-		case "AccessDeniedException":
-			return &batch.FatalError{Code: res.Code, Err: fmt.Errorf("the credentials may not call cognito-idp:DescribeUserPool on %s: grant it (the pre-flight check needs it)", o.UserPoolID)}
-		}
-		return &batch.FatalError{Code: res.Code, Err: fmt.Errorf("pre-flight DescribeUserPool %s: %w", o.UserPoolID, err)}
-	}
-	r.rememberPool(o.UserPoolID, pool, true) // the guards (admit) judge its size
-	return nil
 }
 
 func (r *run) policy() retry.Policy {

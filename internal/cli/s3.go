@@ -113,7 +113,7 @@ func (r *run) s3Client(ctx context.Context) error {
 			return usage(err)
 		}
 	}
-	cfg, err := cognito.LoadAWSConfig(ctx, cognito.Config{Region: region, Profile: r.o.Profile, MaxConns: 8})
+	cfg, err := cognito.LoadAWSConfig(ctx, cognito.Config{Region: region, Profile: r.o.Profile, MaxConns: 8, Log: r.log})
 	if err != nil {
 		return &batch.FatalError{Code: "ConfigError", Err: err}
 	}

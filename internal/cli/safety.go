@@ -190,10 +190,14 @@ func (r *run) admit(ctx context.Context, j *checkpoint.Journal, resume bool, pen
 		return nil
 	}
 
+	// One deadline for the pre-flight's calls (preflight.go); listing the
+	// protect groups is not a check and takes as long as they are big.
+	pctx, cancel := r.preflightContext(ctx)
+	defer cancel()
 	confirmed, refusal = r.confirm()
 	if refusal == nil && (!resume || pending > 0) {
-		if users, refusal = r.connect(ctx, region); refusal == nil {
-			refusal = r.preflight(ctx, users, region)
+		if users, refusal = r.connect(pctx, region); refusal == nil {
+			refusal = r.preflight(pctx, users, region)
 		}
 	}
 	if refusal != nil {
@@ -202,7 +206,7 @@ func (r *run) admit(ctx context.Context, j *checkpoint.Journal, resume bool, pen
 
 	v := stored
 	if v == nil && users != nil {
-		if v, refusal = r.judge(ctx, users, region, confirmed); refusal != nil {
+		if v, refusal = r.judge(pctx, users, region, confirmed); refusal != nil {
 			return nil, nil, refusal, writeHeader(nil)
 		}
 		if err := writeHeader(v); err != nil {
@@ -225,7 +229,7 @@ func (r *run) admit(ctx context.Context, j *checkpoint.Journal, resume bool, pen
 	if users != nil && refusal == nil {
 		// The pre-flight's read of the first row's user, once the guards
 		// let the run go (identity.go).
-		if refusal = r.checkAccess(ctx, users, region); refusal != nil {
+		if refusal = r.checkAccess(pctx, users, region); refusal != nil {
 			return confirmed, users, refusal, nil
 		}
 	}
@@ -333,7 +337,7 @@ func (r *run) describe(ctx context.Context, c Backend, pool string) (cognito.Poo
 	})
 	switch {
 	case ctx.Err() != nil:
-		return p, false, batch.ErrInterrupted
+		return p, false, r.stopped(ctx, "DescribeUserPool "+pool)
 	case res.Code == "ResourceNotFoundException":
 		r.rememberPool(pool, p, false)
 		return p, false, nil

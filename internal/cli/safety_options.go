@@ -48,7 +48,7 @@ func (o *Options) bindSafety(fs *flag.FlagSet) {
 	fs.StringVar(&o.Select, "select", o.Select, "choose the users with a ListUsers `filter` instead of --input, e.g. 'status = \"Disabled\"'; written to a manifest beside the report first")
 	fs.Var(durationFlag{&o.CreatedBefore}, "created-before", "with --select: only users created at least this `duration` ago (30d, 36h)")
 	fs.Var(durationFlag{&o.ModifiedBefore}, "modified-before", "with --select: only users last modified at least this `duration` ago (30d, 36h)")
-	fs.Float64Var(&o.ListRate, "list-rate", o.ListRate, "ListUsers and ListUsersInGroup requests per second (UserList quota, shared with production)")
+	fs.Var(floatFlag{"list-rate", &o.ListRate}, "list-rate", "ListUsers and ListUsersInGroup requests per second, a `rate` (UserList quota, shared with production)")
 	if a == batch.Delete {
 		fs.Var(durationFlag{&o.OnlyDisabledFor}, "only-disabled-for", "delete only users still disabled and last modified at least this `duration` ago (30d, 720h): others end skipped_not_disabled or skipped_too_recent, and a later run tries them again")
 	}
@@ -71,8 +71,8 @@ func (o *Options) validateSafety() []error {
 	} else if o.CreatedBefore != 0 || o.ModifiedBefore != 0 {
 		errs = append(errs, errors.New("--created-before and --modified-before narrow a --select: add --select"))
 	}
-	if o.ListRate <= 0 || math.IsInf(o.ListRate, 0) || math.IsNaN(o.ListRate) {
-		errs = append(errs, errors.New("--list-rate must be positive"))
+	if !positive(o.ListRate) {
+		errs = append(errs, fmt.Errorf("--list-rate %g: want a positive number of requests per second", o.ListRate))
 	}
 	return errs
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -36,6 +37,9 @@ type Config struct {
 	// MaxConns bounds idle connections kept per host; size it to the
 	// concurrency so no call waits for a connection and none sits idle.
 	MaxConns int
+	// Log receives the SDK's own log lines (nil: the SDK's default, plain
+	// text on stderr); see sdklog.go.
+	Log *slog.Logger
 }
 
 // LoadAWSConfig loads the SDK's default credential chain with SDK retries
@@ -63,6 +67,9 @@ func LoadAWSConfig(ctx context.Context, c Config) (aws.Config, error) {
 	}
 	if c.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(c.Profile))
+	}
+	if c.Log != nil {
+		opts = append(opts, config.WithLogger(sdkLogger{c.Log}))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {

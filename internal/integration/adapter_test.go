@@ -315,7 +315,7 @@ func TestAdapter_Moto(t *testing.T) {
 						wantDecision(t, err, retry.IAM, "UserNotFoundException", retry.NotFound)
 					}
 					err := tt.call(t.Context(), missingPool, "nobody")
-					wantDecision(t, err, retry.IAM, "ResourceNotFoundException", retry.Fatal)
+					wantDecision(t, err, retry.IAM, "ResourceNotFoundException", retry.PoolMissing)
 				})
 			}
 		})
@@ -325,7 +325,7 @@ func TestAdapter_Moto(t *testing.T) {
 		pool := m.CreatePool(t, "reset")
 		m.Reset(t)
 		_, err := c.DescribePool(t.Context(), pool)
-		wantDecision(t, err, retry.IAM, "ResourceNotFoundException", retry.Fatal)
+		wantDecision(t, err, retry.IAM, "ResourceNotFoundException", retry.PoolMissing)
 	})
 }
 

@@ -41,11 +41,17 @@ const (
 	NotFound
 	// Permanent means this row cannot succeed; other rows may.
 	Permanent
-	// Fatal means no row can succeed (credentials, missing pool): stop the run.
+	// Fatal means no row can succeed (credentials, access): stop the run.
 	Fatal
+	// PoolMissing means the call's user pool does not exist: every row of
+	// that pool fails, rows of other pools may succeed (a row's
+	// user_pool_id may name another pool than --user-pool-id). Whoever
+	// checked the pool before any call (the pre-flight) decides what it
+	// means for the run.
+	PoolMissing
 )
 
-var classNames = [...]string{"ok", "retry", "throttle", "not_found", "permanent", "fatal"}
+var classNames = [...]string{"ok", "retry", "throttle", "not_found", "permanent", "fatal", "pool_missing"}
 
 // String returns a lower-case name such as "throttle".
 func (c Class) String() string {
@@ -137,8 +143,11 @@ var codeClasses = map[string]Class{
 	// with a Streak because many in a row mean every request is refused.
 	"ForbiddenException": Permanent,
 
+	// On an Admin* call: the pool does not exist (the one Cognito
+	// resource those calls name). Its rows fail; the others go on.
+	"ResourceNotFoundException": PoolMissing,
+
 	// No row can succeed.
-	"ResourceNotFoundException":   Fatal,
 	"AccessDeniedException":       Fatal,
 	"AccessDenied":                Fatal,
 	"UnrecognizedClientException": Fatal,
@@ -335,6 +344,12 @@ func transportDecision(err error) Decision {
 	}
 	return Decision{Class: Permanent, Code: CodeUnknown}
 }
+
+// Answered reports whether err came with an HTTP response: the endpoint
+// answered, if only to refuse (an emulator that lacks the operation says
+// 404 or 500). A refused connection, a timeout or a reset before any
+// answer is false. It looks at the response, never at the message.
+func Answered(err error) bool { return httpStatus(err) != 0 }
 
 // httpStatus returns the HTTP status of the response that err came from, or 0.
 func httpStatus(err error) int {

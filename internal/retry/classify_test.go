@@ -85,7 +85,7 @@ func TestClassify_Codes(t *testing.T) {
 		{name: "unsupported operation", code: "UnsupportedOperationException", status: 400, want: Permanent},
 		{name: "validation exception", code: "ValidationException", status: 400, want: Permanent},
 		{name: "forbidden (WAF)", code: "ForbiddenException", status: 403, want: Permanent},
-		{name: "resource not found", code: "ResourceNotFoundException", status: 400, want: Fatal},
+		{name: "resource not found fails the pool's rows", code: "ResourceNotFoundException", status: 400, want: PoolMissing},
 		{name: "resource not found on token call fails the row", code: "ResourceNotFoundException", status: 400, kind: Token, want: Permanent},
 		{name: "access denied exception", code: "AccessDeniedException", status: 400, want: Fatal},
 		{name: "access denied", code: "AccessDenied", status: 403, want: Fatal},
@@ -147,7 +147,7 @@ func TestClassify_ModeledSDKTypes(t *testing.T) {
 		{name: "not authorized on IAM call", err: &types.NotAuthorizedException{}, kind: IAM, want: Decision{Class: Fatal, Code: "NotAuthorizedException"}},
 		{name: "internal error", err: &types.InternalErrorException{}, want: Decision{Class: Retry, Code: "InternalErrorException", MaybeExecuted: true}},
 		{name: "limit exceeded", err: &types.LimitExceededException{}, want: Decision{Class: Permanent, Code: "LimitExceededException"}},
-		{name: "resource not found", err: &types.ResourceNotFoundException{}, want: Decision{Class: Fatal, Code: "ResourceNotFoundException"}},
+		{name: "resource not found", err: &types.ResourceNotFoundException{}, want: Decision{Class: PoolMissing, Code: "ResourceNotFoundException"}},
 		{name: "forbidden", err: &types.ForbiddenException{}, want: Decision{Class: Permanent, Code: "ForbiddenException"}},
 	}
 	for _, tt := range tests {
@@ -286,20 +286,20 @@ func TestRequestID(t *testing.T) {
 }
 
 func TestError_WrappingAndClass(t *testing.T) {
-	base := codeErr(400, "ResourceNotFoundException")
+	base := codeErr(400, "AccessDeniedException")
 	err := fmt.Errorf("delete row 9: %w", Wrap(Classify(base, IAM), base))
 	var ce *Error
-	if !errors.As(err, &ce) || ce.Class != Fatal || ce.Code != "ResourceNotFoundException" {
+	if !errors.As(err, &ce) || ce.Class != Fatal || ce.Code != "AccessDeniedException" {
 		t.Fatalf("errors.As found %+v", ce)
 	}
 	if !IsFatal(err) || ClassOf(err) != Fatal {
 		t.Errorf("IsFatal/ClassOf disagree: %v %v", IsFatal(err), ClassOf(err))
 	}
 	var ae smithy.APIError
-	if !errors.As(err, &ae) || ae.ErrorCode() != "ResourceNotFoundException" {
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDeniedException" {
 		t.Errorf("the API error is no longer reachable through the wrapper")
 	}
-	if want := "delete row 9: fatal ResourceNotFoundException: operation error"; len(err.Error()) < len(want) || err.Error()[:len(want)] != want {
+	if want := "delete row 9: fatal AccessDeniedException: operation error"; len(err.Error()) < len(want) || err.Error()[:len(want)] != want {
 		t.Errorf("message = %q, want prefix %q", err.Error(), want)
 	}
 	if Wrap(Decision{Class: Fatal}, nil) != nil {
@@ -348,5 +348,28 @@ func TestStreak_Concurrent(t *testing.T) {
 	}
 	if !tripped || s.Len() != 100 {
 		t.Errorf("tripped=%v len=%d, want true 100", tripped, s.Len())
+	}
+}
+
+func TestAnswered(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{name: "4xx with a code", err: codeErr(400, "InvalidParameterException"), want: true},
+		{name: "404 without a code", err: codeErr(404, ""), want: true},
+		{name: "5xx", err: codeErr(500, "InternalErrorException"), want: true},
+		{name: "connection refused", err: transportErr(&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}), want: false},
+		{name: "timeout", err: transportErr(context.DeadlineExceeded), want: false},
+		{name: "reset", err: transportErr(io.EOF), want: false},
+		{name: "nil", err: nil, want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Answered(tt.err); got != tt.want {
+				t.Errorf("Answered = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

@@ -91,7 +91,8 @@ func TestDo(t *testing.T) {
 		{name: "refused then success never executed", errs: []error{errRefused, errRefused}, wantAttempts: 3, wantClass: OK, wantSleeps: ms(50, 100), wantSuccesses: 1},
 		{name: "not found stops and counts as an answer", errs: []error{errNotFound}, wantAttempts: 1, wantClass: NotFound, wantCode: "UserNotFoundException", wantSuccesses: 1},
 		{name: "permanent stops", errs: []error{errThrottle, errInvalid}, wantAttempts: 2, wantThrottles: 1, wantClass: Permanent, wantCode: "InvalidParameterException", wantSleeps: ms(50)},
-		{name: "fatal stops", errs: []error{errNoPool, errThrottle}, wantAttempts: 1, wantClass: Fatal, wantCode: "ResourceNotFoundException"},
+		{name: "missing pool stops", errs: []error{errNoPool, errThrottle}, wantAttempts: 1, wantClass: PoolMissing, wantCode: "ResourceNotFoundException"},
+		{name: "fatal stops", errs: []error{codeErr(400, "AccessDeniedException"), errThrottle}, wantAttempts: 1, wantClass: Fatal, wantCode: "AccessDeniedException"},
 		{name: "not authorized on a token call fails the row after a timeout", kind: Token, errs: []error{errReset, codeErr(400, "NotAuthorizedException")}, wantAttempts: 2, wantClass: Permanent, wantCode: "NotAuthorizedException", wantMaybe: true, wantSleeps: ms(50)},
 		{
 			name:          "throttled out",

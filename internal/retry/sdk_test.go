@@ -57,7 +57,7 @@ func TestClassify_RealSDKErrors(t *testing.T) {
 		{name: "throttled", handler: awsError(400, "TooManyRequestsException"), want: Decision{Class: Throttle, Code: "TooManyRequestsException"}, reqID: "rid-TooManyRequestsException"},
 		{name: "internal error", handler: awsError(500, "InternalErrorException"), want: Decision{Class: Retry, Code: "InternalErrorException", MaybeExecuted: true}, reqID: "rid-InternalErrorException"},
 		{name: "user not found", handler: awsError(400, "UserNotFoundException"), want: Decision{Class: NotFound, Code: "UserNotFoundException"}},
-		{name: "pool not found", handler: awsError(400, "ResourceNotFoundException"), want: Decision{Class: Fatal, Code: "ResourceNotFoundException"}},
+		{name: "pool not found", handler: awsError(400, "ResourceNotFoundException"), want: Decision{Class: PoolMissing, Code: "ResourceNotFoundException"}},
 		{name: "not authorized on IAM call", handler: awsError(400, "NotAuthorizedException"), want: Decision{Class: Fatal, Code: "NotAuthorizedException"}},
 		{name: "not authorized on token call", handler: awsError(400, "NotAuthorizedException"), token: true, want: Decision{Class: Permanent, Code: "NotAuthorizedException"}},
 		{name: "WAF forbidden", handler: awsError(403, "ForbiddenException"), want: Decision{Class: Permanent, Code: "ForbiddenException"}},
