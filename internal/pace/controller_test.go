@@ -225,7 +225,6 @@ func TestNew_Defaults(t *testing.T) {
 	c := New(Config{Auto: true, Rate: 50})
 	got := c.Config()
 	want := AutoConfig(50)
-	want.Burst = 50
 	if got != want {
 		t.Errorf("New filled\n%+v\nwant\n%+v", got, want)
 	}
@@ -239,7 +238,7 @@ func TestNew_Defaults(t *testing.T) {
 // answered, until the probe has climbed to more than twice that ceiling.
 // It returns the state just before the next throttle and just after it.
 func fastProbe(t *testing.T) (Controller, State, State) {
-	c := New(AutoConfig(25))
+	c := New(bucket25())
 	s := c.Start(t0)
 	now := time.Second
 	for s.WMax > 9 { // throttled at the plateau, a few seconds apart
@@ -310,7 +309,7 @@ func TestAuto_SustainedNeverRaisesTheFloor(t *testing.T) {
 }
 
 func TestAuto_SustainedCountsTheFullBucketAtStart(t *testing.T) {
-	c := New(AutoConfig(25))
+	c := New(bucket25())
 	s := c.Start(t0)
 	for ms := 100; ms <= 10000; ms += 100 { // 10/s for 10s: 100 calls
 		s = c.Next(s, ok, at(time.Duration(ms)*time.Millisecond))
@@ -321,5 +320,52 @@ func TestAuto_SustainedCountsTheFullBucketAtStart(t *testing.T) {
 	}
 	if _, ok := c.sustained(s, at(time.Second)); ok {
 		t.Error("a span of 1s gave an estimate: want none")
+	}
+}
+
+// bucket25 is --rate auto at 25/s told the bucket is 25 calls deep, as the
+// cases above (written for that depth) want.
+func bucket25() Config {
+	cfg := AutoConfig(25)
+	cfg.Burst = 25
+	return cfg
+}
+
+// TestAuto_TargetDampsThePlateau: a job throttled on 5% of its calls for a
+// minute (production arriving in bursts that its own throttles understate)
+// gets a lower plateau; two minutes without throttles lift it back.
+func TestAuto_TargetDampsThePlateau(t *testing.T) {
+	c := New(AutoConfig(25))
+	s := c.Start(t0)
+	now := time.Duration(0)
+	feed := func(d time.Duration, every int) {
+		for end, i := now+d, 0; now < end; i++ {
+			now += 100 * time.Millisecond // 10 answers a second
+			ev := ok
+			if every > 0 && i%every == every-1 {
+				ev = thr
+			}
+			s = c.Next(s, ev, at(now))
+		}
+	}
+	feed(time.Minute, 20)
+	damped := s.Damp
+	if damped > 0.5 {
+		t.Fatalf("Damp = %.2f after a minute at 5%% throttled, want at most 0.5", damped)
+	}
+	if p := c.plateau(s); p > c.Config().Settle*s.WMax*damped*1.001 && p > s.from {
+		t.Errorf("plateau %.2f is not damped (WMax %.2f, Damp %.2f)", p, s.WMax, damped)
+	}
+	feed(2*time.Minute, 0)
+	t.Logf("Damp %.2f after a minute at 5%% throttled, %.2f after two quiet minutes", damped, s.Damp)
+	if s.Damp < 0.8 {
+		t.Errorf("Damp = %.2f after two quiet minutes (was %.2f), want back near 1", s.Damp, damped)
+	}
+	// Under Target, nothing is damped.
+	s = c.Start(t0)
+	now = 0
+	feed(time.Minute, 200) // 0.5%
+	if s.Damp != 1 {
+		t.Errorf("Damp = %.2f at 0.5%% throttled, want 1", s.Damp)
 	}
 }

@@ -1,0 +1,178 @@
+package pace_test
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cogsweep/cogsweep/internal/pace"
+	"github.com/cogsweep/cogsweep/internal/pace/sim"
+)
+
+var matrixOnly = flag.String("matrix.only", "", "run only the matrix cells whose description contains this")
+
+// matrixSeeds is how many seeds each cell of the matrix is played with.
+const matrixSeeds = 8
+
+type cellResult struct {
+	cell   sim.Cell
+	auto   sim.Summary
+	oracle sim.Summary
+	rates  []sim.PhaseRate
+	goal   sim.Goal
+	miss   string
+}
+
+// runMatrix plays every cell with --rate auto's controller over
+// matrixSeeds seeds, and with the hindsight oracle, on all CPUs.
+func runMatrix(cells []sim.Cell) []cellResult {
+	oracle := sim.NewOracle()
+	out := make([]cellResult, len(cells))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				out[i] = runCell(cells[i], oracle)
+			}
+		}()
+	}
+	for i := range cells {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return out
+}
+
+func runCell(c sim.Cell, oracle *sim.Oracle) cellResult {
+	r := cellResult{cell: c}
+	for seed := uint64(1); seed <= matrixSeeds; seed++ {
+		sc := c.Scenario(seed, pace.DefaultSpread)
+		r.auto.Add(sim.Run(sc, sim.NewController(pace.New(pace.AutoConfig(sc.Quota)))))
+		res, _ := oracle.Run(sc)
+		r.oracle.Add(res)
+	}
+	r.rates = oracle.Rates(c.Scenario(1, pace.DefaultSpread))
+	r.goal = sim.GoalFor(r.oracle)
+	r.miss = r.goal.Misses(r.auto)
+	return r
+}
+
+// passingFile lists the cells of the matrix the controller meets every goal
+// on today: TestAuto_Matrix fails if one of them stops meeting them.
+const passingFile = "../../fixtures/pace/matrix/passing.txt"
+
+var (
+	matrixAll    = flag.Bool("matrix.all", false, "fail on every cell that misses its goal, not only on the ones that passed before")
+	matrixUpdate = flag.Bool("matrix.update", false, "rewrite "+passingFile+" with the cells that pass now")
+)
+
+// TestAuto_Matrix judges --rate auto on the whole scenario matrix of issue
+// 15 (sim.Matrix: bucket depth x production's pattern x schedule x run
+// length x latency, 8 seeds each) against each cell's goal (sim.GoalFor)
+// and logs the table with the hindsight oracle beside it. It fails if a
+// cell listed in passingFile misses its goal, or (-matrix.all) if any does.
+func TestAuto_Matrix(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the matrix takes tens of seconds")
+	}
+	var cells []sim.Cell
+	for _, c := range sim.Matrix() {
+		if raceOn && c.Length > time.Minute {
+			continue // the whole matrix runs without -race (.ci/run)
+		}
+		if strings.Contains(c.String(), *matrixOnly) {
+			cells = append(cells, c)
+		}
+	}
+	results := runMatrix(cells)
+	t.Log("\n" + matrixTable(results))
+	passing := map[string]bool{}
+	if data, err := os.ReadFile(passingFile); err == nil {
+		for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			passing[l] = true
+		}
+	} else if !*matrixUpdate {
+		t.Fatalf("read the cells that passed: %v", err)
+	}
+	var now []string
+	for _, r := range results {
+		if r.miss == "" {
+			now = append(now, r.cell.String())
+			continue
+		}
+		if *matrixAll || passing[r.cell.String()] {
+			t.Errorf("%v:%s", r.cell, r.miss)
+		}
+	}
+	if *matrixUpdate && !raceOn && *matrixOnly == "" {
+		if err := os.WriteFile(passingFile, []byte(strings.Join(now, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// matrixTable is the matrix as text: each cell's result for --rate auto
+// and for the oracle, its goal and its verdict, and a summary line.
+func matrixTable(results []cellResult) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-42s | %-26s | %-26s | %s\n", "cell (depth, production, schedule, length, latency)",
+		"auto: time/ideal prod thr", "oracle: time/ideal prod thr", "goal, verdict")
+	passed, mean, meanN := 0, 0.0, 0
+	for _, r := range results {
+		verdict := "PASS"
+		if r.miss != "" {
+			verdict = "FAIL" + r.miss
+		} else {
+			passed++
+		}
+		bound := ""
+		if r.goal.OracleBound {
+			bound = " (oracle-bound)"
+		} else {
+			mean += r.auto.TimeRatio
+			meanN++
+		}
+		fmt.Fprintf(&b, "%-42s | %6.3f %.4f %5.2f%% | %6.3f %.4f %5.2f%% | <=%.3f >=%.3f%s %s\n", r.cell,
+			r.auto.TimeRatio, r.auto.ProdServed(), 100*r.auto.JobThrottleRate(),
+			r.oracle.TimeRatio, r.oracle.ProdServed(), 100*r.oracle.JobThrottleRate(),
+			r.goal.MaxTimeRatio, r.goal.MinProdServed, bound, verdict)
+	}
+	if meanN > 0 {
+		mean /= float64(meanN)
+	}
+	fmt.Fprintf(&b, "cells passed %d / %d; mean time/ideal over the %d cells the oracle does not bound: %.3f (goal <= %.2f)\n",
+		passed, len(results), meanN, mean, sim.MaxMeanTimeRatio)
+	return b.String()
+}
+
+// TestAuto_RateStaysFinite: on a bucket one call deep the job is throttled
+// on most calls; the estimate of the free share from the calls served
+// since the last cut then went negative and the rate became NaN, which
+// the limiter took as no limit at all.
+func TestAuto_RateStaysFinite(t *testing.T) {
+	for _, c := range sim.Matrix() {
+		if c.Depth != 1 || c.Length != 40*time.Second {
+			continue
+		}
+		t.Run(c.String(), func(t *testing.T) {
+			sc := c.Scenario(1, pace.DefaultSpread)
+			ctrl := pace.New(pace.AutoConfig(sc.Quota))
+			res := sim.Run(sc, sim.NewController(ctrl))
+			top := ctrl.Config().Rate * ctrl.Config().Ceiling
+			for _, p := range res.Trace {
+				if !(p.Rate >= ctrl.Config().Min && p.Rate <= top) {
+					t.Fatalf("at %v the rate is %v, want within [%v, %v]", p.T, p.Rate, ctrl.Config().Min, top)
+				}
+			}
+		})
+	}
+}
