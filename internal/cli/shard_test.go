@@ -208,8 +208,12 @@ func TestShards_ConcurrentRunsCoverEveryRowOnceUnderTheQuota(t *testing.T) {
 		shards = 3
 		quota  = 200 // UserUpdate requests/s, account-wide
 		rate   = 150 // --rate: the job's total; each shard takes 50/s
+		// A bucket of 10 absorbs calls that a loaded machine's scheduler
+		// bunches (with 3 it threw 5 throttles once under -race on 2
+		// busy cores); the peak check below allows for it.
+		depth = 10
 	)
-	srv := fakecognito.New(fakecognito.Options{UserUpdate: fakecognito.Quota{Rate: quota, Burst: shards}})
+	srv := fakecognito.New(fakecognito.Options{UserUpdate: fakecognito.Quota{Rate: quota, Burst: depth}})
 	if err := srv.CreatePool(testPool, fakecognito.PoolOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -310,8 +314,8 @@ func TestShards_ConcurrentRunsCoverEveryRowOnceUnderTheQuota(t *testing.T) {
 	peak := attempts.maxInWindow(time.Second)
 	t.Logf("%d shards, %d rows in %s: peak %d AdminDisableUser attempts in 1 s (quota %d/s, --rate %d), %d throttled, %d calls",
 		shards, rows, elapsed.Round(time.Millisecond), peak, quota, rate, srv.Throttled(), srv.Calls("AdminDisableUser"))
-	if peak > quota+shards {
-		t.Errorf("peak %d attempts in a second: above the quota %d (burst %d): the shards did not divide the rate", peak, quota, shards)
+	if peak > quota+depth {
+		t.Errorf("peak %d attempts in a second: above the quota %d (burst %d): the shards did not divide the rate", peak, quota, depth)
 	}
 	if th := srv.Throttled(); th > users/100 {
 		t.Errorf("%d calls throttled, want at most %d", th, users/100)
