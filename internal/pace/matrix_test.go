@@ -117,7 +117,60 @@ func TestAuto_Matrix(t *testing.T) {
 		if err := os.WriteFile(passingFile, []byte(strings.Join(now, "\n")+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		if err := os.WriteFile(matrixDoc, []byte(matrixMarkdown(results)), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
+}
+
+// matrixDoc is where -matrix.update writes the table for readers.
+const matrixDoc = "../../docs/rate-matrix.md"
+
+// matrixMarkdown is docs/rate-matrix.md: a summary per bucket depth and
+// production pattern, then every cell.
+func matrixMarkdown(results []cellResult) string {
+	type group struct {
+		n, pass                              int
+		time, prod, oracleTime, oracleProd float64
+	}
+	groups := map[string]*group{}
+	var order []string
+	for _, r := range results {
+		k := fmt.Sprintf("%g | %s", r.cell.Depth, r.cell.Pattern)
+		g, ok := groups[k]
+		if !ok {
+			g = &group{}
+			groups[k] = g
+			order = append(order, k)
+		}
+		g.n++
+		if r.miss == "" {
+			g.pass++
+		}
+		g.time += r.auto.TimeRatio
+		g.prod += r.auto.ProdServed()
+		g.oracleTime += r.oracle.TimeRatio
+		g.oracleProd += r.oracle.ProdServed()
+	}
+	var b strings.Builder
+	b.WriteString("# `--rate auto` on the simulator's scenario matrix\n\n")
+	b.WriteString("Written by `go test ./internal/pace -run TestAuto_Matrix -args -matrix.update` (the simulator in\n" +
+		"`internal/pace/sim`, 8 seeds per cell, quota 25/s). Each cell: bucket depth, how production arrives, its\n" +
+		"schedule, the run's ideal length and the network latency. The oracle is the best fixed rate per phase of the\n" +
+		"schedule that keeps production served >= 0.98, found in hindsight by search; where even it cannot meet the\n" +
+		"goals (time/ideal <= 1.10, production >= 0.98, job throttled <= 2%), the cell is oracle-bound and its goal is\n" +
+		"the oracle's time + 5% at the oracle's production. A time/ideal of 20 is a run cut off unfinished at 20x the\n" +
+		"ideal (a bucket one call deep: every rate that keeps production served is a crawl).\n\n")
+	b.WriteString("| depth | production | cells passed | auto: mean time/ideal | auto: mean production served | oracle: mean time/ideal | oracle: mean production served |\n")
+	b.WriteString("| --- | --- | --- | --- | --- | --- | --- |\n")
+	for _, k := range order {
+		g := groups[k]
+		n := float64(g.n)
+		fmt.Fprintf(&b, "| %s | %d / %d | %.2f | %.4f | %.2f | %.4f |\n", k, g.pass, g.n,
+			g.time/n, g.prod/n, g.oracleTime/n, g.oracleProd/n)
+	}
+	b.WriteString("\nEvery cell:\n\n```\n" + matrixTable(results) + "```\n")
+	return b.String()
 }
 
 // matrixTable is the matrix as text: each cell's result for --rate auto
