@@ -130,7 +130,7 @@ const matrixDoc = "../../docs/rate-matrix.md"
 // production pattern, then every cell.
 func matrixMarkdown(results []cellResult) string {
 	type group struct {
-		n, pass                              int
+		n, pass                            int
 		time, prod, oracleTime, oracleProd float64
 	}
 	groups := map[string]*group{}
