@@ -2,7 +2,9 @@ package fakecognito
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"sort"
 	"time"
 )
@@ -64,25 +66,84 @@ func (b *bucket) take(now time.Time) bool {
 	return false
 }
 
-// Step is one change of the competing production traffic's rate: from After
-// (measured from StartProduction) on, calls arrive Rate times per second,
-// evenly spaced. A zero Rate pauses the traffic until the next step.
+// Step is one change of the competing production traffic's mean rate: from
+// After (measured from the start of the traffic) on, calls arrive Rate times
+// per second, spread as the Production's Pattern says. A zero Rate pauses the
+// traffic until the next step.
 type Step struct {
 	After time.Duration
 	Rate  float64
 }
 
-// StartProduction simulates the account's own production traffic competing
-// for the UserUpdate quota: calls arrive at the schedule's rate and each takes
-// a UserUpdate token, without HTTP. A call that finds the bucket empty fails
-// (ProductionThrottled); the others succeed (ProductionServed). The last step
-// lasts until ctx ends. The returned channel closes when the traffic stops.
+// Pattern is how production's calls arrive at a step's mean rate.
+type Pattern int
+
+const (
+	// Even spaces the calls exactly 1/Rate apart (the default).
+	Even Pattern = iota
+	// Poisson draws exponential gaps: calls arrive at random.
+	Poisson
+	// Bursty sends BurstFactor times the mean rate, at random, for BurstOn
+	// out of every BurstPeriod, and nothing in between.
+	Bursty
+)
+
+// The bursty pattern: 2 s at 3x the mean rate, then 4 s quiet. They are
+// the simulator's (internal/pace/sim), so that a live run and a simulated
+// one see the same production.
+const (
+	BurstFactor = 3.0
+	BurstOn     = 2 * time.Second
+	BurstPeriod = 6 * time.Second
+)
+
+var patternNames = [...]string{Even: "even", Poisson: "poisson", Bursty: "bursty"}
+
+func (p Pattern) String() string {
+	if p < 0 || int(p) >= len(patternNames) {
+		return fmt.Sprintf("Pattern(%d)", int(p))
+	}
+	return patternNames[p]
+}
+
+// ParsePattern reads a pattern's name: even, poisson or bursty.
+func ParsePattern(name string) (Pattern, error) {
+	for p, n := range patternNames {
+		if n == name {
+			return Pattern(p), nil
+		}
+	}
+	return 0, fmt.Errorf("production pattern %q: want even, poisson or bursty", name)
+}
+
+// Production is the account's own traffic competing for the UserUpdate
+// quota.
+type Production struct {
+	Schedule []Step
+	Pattern  Pattern
+	// Seed draws the random arrivals (Poisson, Bursty): the same seed
+	// gives the same calls at the same offsets.
+	Seed uint64
+}
+
+// StartProduction starts evenly spaced production traffic on schedule; see
+// StartProductionWith.
 func (s *Server) StartProduction(ctx context.Context, schedule []Step) <-chan struct{} {
+	return s.StartProductionWith(ctx, Production{Schedule: schedule})
+}
+
+// StartProductionWith simulates the account's own production traffic
+// competing for the UserUpdate quota: calls arrive as p says and each takes
+// a UserUpdate token, without HTTP. A call that finds the bucket empty fails
+// (ProductionThrottled); the others succeed (ProductionServed). The last
+// step lasts until ctx ends. The returned channel closes when the traffic
+// stops.
+func (s *Server) StartProductionWith(ctx context.Context, p Production) <-chan struct{} {
 	done := make(chan struct{})
 	start := time.Now()
 	go func() {
 		defer close(done)
-		s.runProduction(ctx, schedule, func(ctx context.Context, off time.Duration) bool {
+		s.runProduction(ctx, p, func(ctx context.Context, off time.Duration) bool {
 			if off == forever {
 				<-ctx.Done()
 				return false
@@ -105,36 +166,85 @@ const forever = time.Duration(math.MaxInt64)
 
 // runProduction walks the schedule; waitUntil blocks until offset off from
 // the start (false: stop). Tests pass a waitUntil that moves the fake clock.
-func (s *Server) runProduction(ctx context.Context, schedule []Step, waitUntil func(context.Context, time.Duration) bool) {
-	steps := append([]Step(nil), schedule...)
+func (s *Server) runProduction(ctx context.Context, p Production, waitUntil func(context.Context, time.Duration) bool) {
+	steps := append([]Step(nil), p.Schedule...)
 	sort.SliceStable(steps, func(i, j int) bool { return steps[i].After < steps[j].After })
+	rng := rand.New(rand.NewPCG(p.Seed, 0x70726f64)) // "prod"
 	for i, st := range steps {
 		end := forever
 		if i+1 < len(steps) {
 			end = steps[i+1].After
 		}
-		if st.Rate <= 0 {
-			if !waitUntil(ctx, end) {
+		if st.Rate > 0 {
+			var ok bool
+			if p.Pattern == Even {
+				ok = s.evenStep(ctx, st, end, waitUntil)
+			} else {
+				ok = s.randomStep(ctx, st, end, p.Pattern, rng, waitUntil)
+			}
+			if !ok {
 				return
 			}
-			continue
-		}
-		interval := max(time.Duration(float64(time.Second)/st.Rate), 1)
-		for k := int64(1); ; k++ {
-			at := st.After + time.Duration(k)*interval
-			if at >= end {
-				break
-			}
-			if !waitUntil(ctx, at) {
-				return
-			}
-			s.productionCall()
 		}
 		if !waitUntil(ctx, end) {
 			return
 		}
 	}
 	waitUntil(ctx, forever)
+}
+
+// evenStep sends st's calls exactly 1/Rate apart, counted from the step's
+// start so that rounding does not accumulate.
+func (s *Server) evenStep(ctx context.Context, st Step, end time.Duration, waitUntil func(context.Context, time.Duration) bool) bool {
+	interval := max(time.Duration(float64(time.Second)/st.Rate), 1)
+	for k := int64(1); ; k++ {
+		at := st.After + time.Duration(k)*interval
+		if at >= end {
+			return true
+		}
+		if !waitUntil(ctx, at) {
+			return false
+		}
+		s.productionCall()
+	}
+}
+
+// randomStep sends st's calls with exponential gaps at the pattern's
+// instantaneous rate. The draws are memoryless, so a gap that crosses a
+// change of rate (a burst's edge) is drawn again from the change, as the
+// simulator does.
+func (s *Server) randomStep(ctx context.Context, st Step, end time.Duration, pat Pattern, rng *rand.Rand, waitUntil func(context.Context, time.Duration) bool) bool {
+	for t := st.After; t < end; {
+		rate, until := intensity(pat, st.Rate, t, end)
+		if rate <= 0 {
+			t = until
+			continue
+		}
+		gap := rng.ExpFloat64() / rate * float64(time.Second)
+		if gap >= float64(until-t) {
+			t = until
+			continue
+		}
+		t += max(time.Duration(gap), 1)
+		if !waitUntil(ctx, t) {
+			return false
+		}
+		s.productionCall()
+	}
+	return true
+}
+
+// intensity is production's instantaneous rate at offset t for a step of
+// mean rate, and when it next changes (at the latest end).
+func intensity(pat Pattern, mean float64, t, end time.Duration) (float64, time.Duration) {
+	if pat != Bursty {
+		return mean, end
+	}
+	in := t % BurstPeriod
+	if in < BurstOn {
+		return mean * BurstFactor, min(end, t-in+BurstOn)
+	}
+	return 0, min(end, t-in+BurstPeriod)
 }
 
 func (s *Server) productionCall() {
