@@ -46,6 +46,8 @@ type options struct {
 	urlFile    string
 	deny       []string
 	production float64
+	pattern    fakecognito.Pattern
+	burst      int
 }
 
 // listFlag is a repeatable string flag.
@@ -79,7 +81,7 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "`host:port` to listen on; port 0 picks a free one")
 	fs.Var(&seeds, "seed", "load users from this CSV `file` (repeatable); columns user_pool_id, username,\nemail, sub, enabled, status, created, modified (RFC 3339), groups (a;b);\npools it names are created")
 	fs.Var(&pools, "pool", "create an empty pool with this `id`, e.g. us-east-1_EXAMPLE1 (repeatable)")
-	fs.Float64Var(&o.quota, "quota", 0, "UserUpdate quota (AdminDisableUser, AdminDeleteUser, DeleteUser, ...) as a `rate`\nin requests per second, burst the same; 0 is unlimited (the real default is 25)")
+	fs.Float64Var(&o.quota, "quota", 0, "UserUpdate quota (AdminDisableUser, AdminDeleteUser, DeleteUser, ...) as a `rate`\nin requests per second, burst the same unless --burst; 0 is unlimited (the real default is 25)")
 	fs.Float64Var(&o.readQuota, "read-quota", 0, "UserRead quota (AdminGetUser) as a `rate` per second; 0 is unlimited")
 	fs.Float64Var(&o.listQuota, "list-quota", 0, "UserList quota (ListUsers, ListUsersInGroup) as a `rate` per second; 0 is unlimited")
 	fs.Float64Var(&o.throttle, "throttle", 0, "`probability` that a call fails with TooManyRequestsException")
@@ -88,11 +90,14 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	fs.Float64Var(&o.resetAfter, "reset-after", 0, "`probability` that the connection is reset after the call took effect")
 	fs.DurationVar(&o.latency, "latency", 0, "`duration` added to every call, e.g. 20ms")
 	fs.DurationVar(&o.jitter, "jitter", 0, "random extra latency up to this `duration`")
-	fs.Int64Var(&o.randSeed, "rand-seed", 1, "seed for faults, jitter and generated ids")
+	fs.Int64Var(&o.randSeed, "rand-seed", 1, "seed for faults, jitter, generated ids and production's random arrivals")
 	fs.StringVar(&o.urlFile, "url-file", "", "write the base URL to this `file` once listening (atomically)")
 	fs.Var(&deny, "deny", "answer this `operation` with AccessDeniedException, e.g. AdminDeleteUser (repeatable)")
 	fs.Float64Var(&o.production, "production", 0, "competing production traffic taking UserUpdate tokens, as a `rate` per second")
-	if err := fs.Parse(args); err != nil {
+	pattern := fs.String("production-pattern", "even", "how production's calls arrive, a `pattern`: even (exactly spaced), poisson (at\nrandom), or bursty (3x the rate for 2 s of every 6 s, at random, nothing between)")
+	fs.IntVar(&o.burst, "burst", 0, "UserUpdate bucket depth in `calls` (1 to 100); 0 is one second of --quota")
+	err := fs.Parse(args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usageHead)
 			fs.SetOutput(stdout)
@@ -125,14 +130,28 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 			return o, fmt.Errorf("--%s %v: want a rate of 0 or more", q.name, q.v)
 		}
 	}
+	if o.pattern, err = fakecognito.ParsePattern(*pattern); err != nil {
+		return o, fmt.Errorf("--production-pattern: %w", err)
+	}
+	if o.burst < 0 || o.burst > maxBurst {
+		return o, fmt.Errorf("--burst %d: want 1 to %d calls, or 0 for one second of --quota", o.burst, maxBurst)
+	}
 	if o.latency < 0 || o.jitter < 0 {
 		return o, errors.New("--latency and --jitter cannot be negative")
 	}
 	return o, nil
 }
 
-func quota(rate float64) fakecognito.Quota {
-	return fakecognito.Quota{Rate: rate, Burst: int(math.Ceil(rate))}
+// maxBurst is the deepest UserUpdate bucket --burst takes: Cognito does not
+// publish its depth, and the scenarios of the rate controller go up to 100.
+const maxBurst = 100
+
+// quota is a bucket of rate per second, burst deep (0: one second of rate).
+func quota(rate float64, burst int) fakecognito.Quota {
+	if burst == 0 {
+		burst = int(math.Ceil(rate))
+	}
+	return fakecognito.Quota{Rate: rate, Burst: burst}
 }
 
 // run serves until ctx ends and returns the exit code.
@@ -161,9 +180,9 @@ func serve(ctx context.Context, o options, stdout io.Writer) error {
 		ErrorProb:      o.errorP,
 		ResetProb:      o.reset,
 		ResetAfterProb: o.resetAfter,
-		UserUpdate:     quota(o.quota),
-		UserRead:       quota(o.readQuota),
-		UserList:       quota(o.listQuota),
+		UserUpdate:     quota(o.quota, o.burst),
+		UserRead:       quota(o.readQuota, 0),
+		UserList:       quota(o.listQuota, 0),
 		DenyOps:        o.deny,
 	})
 	for _, id := range o.pools {
@@ -189,7 +208,8 @@ func serve(ctx context.Context, o options, stdout io.Writer) error {
 	if o.production > 0 {
 		prodCtx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		fake.StartProduction(prodCtx, []fakecognito.Step{{Rate: o.production}})
+		fake.StartProductionWith(prodCtx, fakecognito.Production{
+			Schedule: []fakecognito.Step{{Rate: o.production}}, Pattern: o.pattern, Seed: uint64(o.randSeed)})
 	}
 	if o.urlFile != "" {
 		if err := writeFileAtomic(o.urlFile, url+"\n"); err != nil {

@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/cogsweep/cogsweep/internal/fakecognito"
 )
 
 func TestRun_BadFlags(t *testing.T) {
@@ -33,6 +35,9 @@ func TestRun_BadFlags(t *testing.T) {
 		{"probabilities adding up above 1", []string{"--throttle", "0.6", "--error", "0.6"}, 2, "at most 1"},
 		{"negative quota", []string{"--quota", "-1"}, 2, "--quota"},
 		{"stray argument", []string{"users.csv"}, 2, "unexpected argument"},
+		{"unknown production pattern", []string{"--production", "5", "--production-pattern", "random"}, 2, "want even, poisson or bursty"},
+		{"burst above 100", []string{"--quota", "25", "--burst", "101"}, 2, "--burst 101"},
+		{"negative burst", []string{"--quota", "25", "--burst", "-1"}, 2, "--burst -1"},
 		{"missing seed file", []string{"--seed", "/nonexistent/users.csv"}, 1, "open seed"},
 		{"bad pool id", []string{"--pool", "nope"}, 1, "invalid pool id"},
 	}
@@ -49,6 +54,35 @@ func TestRun_BadFlags(t *testing.T) {
 			}
 			if !strings.Contains(out, tt.wantErr) {
 				t.Errorf("output %q lacks %q", out, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestParseFlags_Production(t *testing.T) {
+	tests := []struct {
+		name        string
+		args        []string
+		wantPattern fakecognito.Pattern
+		wantQuota   fakecognito.Quota
+	}{
+		{"defaults: even, one second of quota deep", []string{"--quota", "25"}, fakecognito.Even, fakecognito.Quota{Rate: 25, Burst: 25}},
+		{"poisson", []string{"--production-pattern", "poisson"}, fakecognito.Poisson, fakecognito.Quota{}},
+		{"bursty", []string{"--production-pattern", "bursty"}, fakecognito.Bursty, fakecognito.Quota{}},
+		{"a shallow bucket", []string{"--quota", "25", "--burst", "1"}, fakecognito.Even, fakecognito.Quota{Rate: 25, Burst: 1}},
+		{"a deep bucket", []string{"--quota", "25", "--burst", "100"}, fakecognito.Even, fakecognito.Quota{Rate: 25, Burst: 100}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := parseFlags(tt.args, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.pattern != tt.wantPattern {
+				t.Errorf("pattern %v, want %v", o.pattern, tt.wantPattern)
+			}
+			if q := quota(o.quota, o.burst); q != tt.wantQuota {
+				t.Errorf("UserUpdate quota %+v, want %+v", q, tt.wantQuota)
 			}
 		})
 	}
