@@ -100,6 +100,8 @@ type bench struct {
 	mu      sync.Mutex
 	started time.Time
 	timings []string
+	matrix  string       // row 2's table
+	cells   []liveResult // row 2's cells
 }
 
 func (b *bench) add(rs ...row) {
@@ -188,6 +190,11 @@ func run(ctx context.Context, c config) error {
 	table := b.table()
 	fmt.Println()
 	fmt.Println(table)
+	if b.matrix != "" {
+		fmt.Println("Row 2, the live matrix:")
+		fmt.Println()
+		fmt.Println(b.matrix)
+	}
 	if len(goBench) > 0 {
 		fmt.Println("Go benchmarks (reader and report writer):")
 		fmt.Println()
@@ -377,213 +384,6 @@ func (b *bench) knownQuota(ctx context.Context) error {
 		row{n: "1", what: "known quota: throttled calls / calls",
 			value: fmt.Sprintf("%d / %d", thr, calls), ratio: pct(float64(thr) / float64(calls)), goal: "<= 0.5%",
 			pass: mark(float64(thr)/float64(calls) <= 0.005)},
-	)
-	return nil
-}
-
-// ---- row 2: hidden quota, changing production traffic, against the peer ----
-
-// The production schedule of row 2: 5/s, up to 15/s at 40 s, back to 5/s
-// at 80 s. The free share is 20/s, then 10/s, then 20/s.
-var schedule = []fakecognito.Step{{After: 0, Rate: 5}, {After: 40 * time.Second, Rate: 15}, {After: 80 * time.Second, Rate: 5}}
-
-const hiddenQuota = 25.0
-
-// idealTime integrates the free share (quota - production) until rows fit.
-func idealTime(rows int) time.Duration {
-	const dt = time.Millisecond
-	done := 0.0
-	t := time.Duration(0)
-	for done < float64(rows) {
-		prod := 0.0
-		for _, s := range schedule {
-			if t >= s.After {
-				prod = s.Rate
-			}
-		}
-		done += (hiddenQuota - prod) * dt.Seconds()
-		t += dt
-	}
-	return t
-}
-
-// boundTime is the earliest any job can finish while production keeps
-// served of its calls: the tokens the quota makes by then (rate x T, plus
-// the full bucket at the start) must cover the rows and those production
-// calls. A job finishing earlier took tokens production asked for.
-func boundTime(rows int, served float64) time.Duration {
-	const dt = time.Millisecond
-	prod := 0.0
-	t := time.Duration(0)
-	for hiddenQuota*t.Seconds()+hiddenQuota < float64(rows)+served*prod {
-		for i := len(schedule) - 1; i >= 0; i-- {
-			if t >= schedule[i].After {
-				prod += schedule[i].Rate * dt.Seconds()
-				break
-			}
-		}
-		t += dt
-	}
-	return t
-}
-
-// contender is one job of row 2.
-type contender struct {
-	name               string
-	seconds, ideal     float64
-	calls, throttled   int
-	prodOK, prodFailed int
-	timeline           []string
-}
-
-func (c contender) slowdown() float64   { return c.seconds / c.ideal }
-func (c contender) throttleFr() float64 { return float64(c.throttled) / float64(max(c.calls, 1)) }
-func (c contender) served() float64 {
-	return float64(c.prodOK) / float64(max(c.prodOK+c.prodFailed, 1))
-}
-
-func (b *bench) hiddenQuota(ctx context.Context) error {
-	n := 1500
-	if b.quick {
-		n = 400
-	}
-	ideal := idealTime(n)
-	run := func(name, pool string, argv func(f *served, dir, csv, list string) (string, []string)) (contender, error) {
-		users := names("user", n)
-		f, err := serveFake(fakecognito.Options{
-			Latency: 50 * time.Millisecond, LatencyJitter: 10 * time.Millisecond, Seed: 9,
-			UserUpdate: fakecognito.Quota{Rate: hiddenQuota, Burst: int(hiddenQuota)},
-		}, pool, users)
-		if err != nil {
-			return contender{}, err
-		}
-		defer f.Close()
-		dir := filepath.Join(b.dir, "row2-"+name)
-		csv, list, err := writeInputs(dir, users)
-		if err != nil {
-			return contender{}, err
-		}
-		bin, args := argv(f, dir, csv, list)
-		prodCtx, stopProd := context.WithCancel(ctx)
-		defer stopProd()
-		var timeline []string
-		tlDone := make(chan struct{})
-		p, err := runProc(ctx, dir, bin, args, func() {
-			prodDone := f.StartProduction(prodCtx, schedule)
-			go func() { <-prodDone; close(tlDone) }()
-			if b.verbose {
-				go func() { timeline = sample(prodCtx, f) }()
-			}
-		})
-		stopProd()
-		<-tlDone
-		if err != nil {
-			return contender{}, err
-		}
-		if left := f.UserCount(pool); left != 0 {
-			return contender{}, fmt.Errorf("%s: %d users left in the fake", name, left)
-		}
-		return contender{name: name, seconds: p.wall.Seconds(), ideal: ideal.Seconds(),
-			calls: f.Calls("AdminDeleteUser"), throttled: f.Throttled(),
-			prodOK: f.ProductionServed(), prodFailed: f.ProductionThrottled(), timeline: timeline}, nil
-	}
-
-	// Three pairs side by side, each job on its own fake: one pair says
-	// little on a shared machine (trial runs of the peer spread over 0.92 to
-	// 1.08 of the ideal).
-	pairs := 3
-	type pair struct{ cs, peer contender }
-	results := make([]pair, pairs)
-	errs := make([]error, 2*pairs)
-	var wg sync.WaitGroup
-	for i := range pairs {
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			results[i].cs, errs[2*i] = run(fmt.Sprintf("cogsweep-%d", i+1), "us-east-1_BENCHAUTO1", func(f *served, dir, csv, _ string) (string, []string) {
-				return b.cogsweep, cogsweepDelete(f.pool, csv, f.url, "--rate", "auto")
-			})
-		}()
-		go func() {
-			defer wg.Done()
-			results[i].peer, errs[2*i+1] = run(fmt.Sprintf("peer-%d", i+1), "us-east-1_BENCHPEER1", func(f *served, dir, _, list string) (string, []string) {
-				return b.peer, []string{"-mode", "adaptive", "-workers", fmt.Sprint(b.peerWorkers), "-endpoint", f.url, "-pool", f.pool, "-users", list}
-			})
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	if b.verbose {
-		for _, p := range results {
-			for _, c := range []contender{p.cs, p.peer} {
-				fmt.Fprintf(os.Stderr, "timeline %s (per second: done, job throttled, production failed):\n  %s\n", c.name, strings.Join(c.timeline, "\n  "))
-			}
-		}
-	}
-
-	// Per pair, then pooled.
-	var csT, peerT, csS, peerS, csThr, peerThr []string
-	var cs, peer contender // sums
-	won, csTime, peerTime := 0, 0.0, 0.0
-	worstServed := 2.0
-	for _, p := range results {
-		csT = append(csT, fmt.Sprintf("%.1f", p.cs.seconds))
-		peerT = append(peerT, fmt.Sprintf("%.1f", p.peer.seconds))
-		csS = append(csS, fmt.Sprintf("%.3f", p.cs.served()))
-		peerS = append(peerS, fmt.Sprintf("%.3f", p.peer.served()))
-		csThr = append(csThr, pct(p.cs.throttleFr()))
-		peerThr = append(peerThr, pct(p.peer.throttleFr()))
-		csTime += p.cs.slowdown() / float64(pairs)
-		peerTime += p.peer.slowdown() / float64(pairs)
-		worstServed = min(worstServed, p.cs.served())
-		for _, x := range []struct{ sum, one *contender }{{&cs, &p.cs}, {&peer, &p.peer}} {
-			x.sum.calls += x.one.calls
-			x.sum.throttled += x.one.throttled
-			x.sum.prodOK += x.one.prodOK
-			x.sum.prodFailed += x.one.prodFailed
-		}
-		if p.cs.seconds <= p.peer.seconds && p.cs.throttleFr() <= 0.02 && p.cs.served() >= 0.98 {
-			won++
-		}
-	}
-	bound := boundTime(n, 0.98)
-	var csBound []string
-	csOverBound, peerUnder := 0.0, 0
-	for _, p := range results {
-		csBound = append(csBound, fmt.Sprintf("%.3f", p.cs.seconds/bound.Seconds()))
-		csOverBound += p.cs.seconds / bound.Seconds() / float64(pairs)
-		if p.peer.seconds < bound.Seconds() {
-			peerUnder++
-		}
-	}
-	what := fmt.Sprintf("hidden quota 25/s (burst 25, 50-60 ms latency), production 5 → 15 → 5 /s (steps at 40 s and 80 s), %d deletes, %d pairs side by side; ideal %.1f s", n, pairs, ideal.Seconds())
-	peerName := fmt.Sprintf("peer (SDK adaptive retry mode, %d goroutines)", b.peerWorkers)
-	secs := func(v []string) string { return strings.Join(v, " / ") + " s" }
-	b.add(
-		row{n: "2", what: what + ": cogsweep `--rate auto` time / ideal (mean)",
-			value: secs(csT), ratio: fmt.Sprintf("%.3f", csTime),
-			goal: fmt.Sprintf("<= peer's (%.3f)", peerTime), pass: mark(csTime <= peerTime)},
-		row{n: "2", what: peerName + ": time / ideal (mean)",
-			value: secs(peerT), ratio: fmt.Sprintf("%.3f", peerTime), goal: "-"},
-		row{n: "2", what: "cogsweep: throttled calls / calls (all pairs)",
-			value: fmt.Sprintf("%d / %d (%s)", cs.throttled, cs.calls, strings.Join(csThr, ", ")), ratio: pct(cs.throttleFr()), goal: "<= 2%", pass: mark(cs.throttleFr() <= 0.02)},
-		row{n: "2", what: "peer: throttled calls / calls (all pairs)",
-			value: fmt.Sprintf("%d / %d (%s)", peer.throttled, peer.calls, strings.Join(peerThr, ", ")), ratio: pct(peer.throttleFr()), goal: "-"},
-		row{n: "2", what: "cogsweep: production calls served (all pairs; each pair)",
-			value: fmt.Sprintf("%d / %d (%s)", cs.prodOK, cs.prodOK+cs.prodFailed, strings.Join(csS, ", ")), ratio: fmt.Sprintf("%.3f", cs.served()),
-			goal: ">= 0.98 in each pair", pass: mark(worstServed >= 0.98)},
-		row{n: "2", what: "peer: production calls served (all pairs; each pair)",
-			value: fmt.Sprintf("%d / %d (%s)", peer.prodOK, peer.prodOK+peer.prodFailed, strings.Join(peerS, ", ")), ratio: fmt.Sprintf("%.3f", peer.served()), goal: "-"},
-		row{n: "2", what: "token bound: earliest finish of any job that leaves production 98% of its calls (25/s x T + the bucket's 25 = rows + 98% of production's calls): time / ideal",
-			value: fmt.Sprintf("%.1f s", bound.Seconds()), ratio: fmt.Sprintf("%.3f", bound.Seconds()/ideal.Seconds()), goal: "-"},
-		row{n: "2", what: "cogsweep: time / token bound (mean; each pair)",
-			value: strings.Join(csBound, ", "), ratio: fmt.Sprintf("%.3f", csOverBound), goal: "-"},
-		row{n: "2", what: "peer before the token bound: pairs in which the peer finished sooner than any job that leaves production 98% can",
-			value: fmt.Sprintf("%d of %d pairs", peerUnder, pairs), ratio: fmt.Sprintf("%d/%d", peerUnder, pairs), goal: "-"},
-		row{n: "2", what: "verdict, per pair: cogsweep time <= peer's, throttled <= 2%, production served >= 0.98",
-			value: fmt.Sprintf("dominates in %d of %d pairs", won, pairs), ratio: fmt.Sprintf("%d/%d", won, pairs), goal: "dominates", pass: mark(won == pairs)},
 	)
 	return nil
 }
