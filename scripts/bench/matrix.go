@@ -369,7 +369,8 @@ the wire against bin/cogsweep and the peer. Per cell:
   (same seed). A production call that finds the bucket empty fails.
 - **rows, ideal.** The rows are sized as sim.Cell.Scenario sizes them: a job taking exactly the free share (25/s
   minus production's mean rate) at every moment finishes at the cell's length, the ideal.
-- **time / ideal** is the process's wall time (start to exit) over the ideal. **production served** is the share of
+- **time / ideal** is the process's wall time (start to exit) over the ideal; it can be below 1 because the bucket
+  starts full (50 tokens at depth 50 are 2-5 s of the free share). **production served** is the share of
   production's calls during the job that found a token; **job throttled** the share of the job's AdminDeleteUser
   calls that were refused (the fake's counters).
 - **cogsweep** runs ` + "`--rate auto`" + ` (told neither the quota, the depth, the pattern nor the schedule; --max-rate at
@@ -392,7 +393,7 @@ Three cells run at a time (six jobs, longest first), alongside rows 1 and 4. The
 every depth of the matrix but 1, three times each; every pattern; every schedule at least once; both latencies;
 all 40 s long (the 10-minute cells would not fit in ` + "`make bench`" + `'s 10 minutes; the simulator plays them). Depth 1
 is left out because even the oracle's best fixed rates have 14-60% of the job's calls throttled there and need 10
-to 20x the ideal (most do not finish within 20x), so a live cell would run for many minutes and say nothing the simulator does not;
-bursty production into a bucket of 5 for the same reason (the oracle needs 6 to 20x the ideal: bursts of 3x 10-20/s
-overflow it).
+to 20x the ideal (most do not finish within 20x), so a live cell would run for many minutes and say nothing the
+simulator does not; bursty production into a bucket of 5 for the same reason (the oracle needs 6 to 20x the ideal:
+bursts of 3x 10-20/s overflow it).
 `
