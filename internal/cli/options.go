@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cogsweep/cogsweep/internal/batch"
+	"github.com/cogsweep/cogsweep/internal/input"
 )
 
 // Options are the flags of an action sub-command. Defaults come from
@@ -20,9 +21,11 @@ type Options struct {
 	UserPoolID string
 	Input      string
 	Format     string
-	Report     string
-	Checkpoint string
-	Summary    string
+	// MaxStdinSize caps the spool of --input - (input.Spool).
+	MaxStdinSize int64
+	Report       string
+	Checkpoint   string
+	Summary      string
 
 	Rate        string // requests/s or "auto"
 	MaxRate     float64
@@ -78,14 +81,15 @@ type Options struct {
 // NewOptions returns the documented defaults.
 func NewOptions(a batch.Action) *Options {
 	return &Options{
-		Action:      a,
-		Rate:        "20",
-		MaxRate:     25,
-		Burst:       1,
-		ReadRate:    25,
-		MaxAttempts: 8,
-		CallTimeout: 10 * time.Second,
-		MaxFraction: 0.2,
+		Action:       a,
+		MaxStdinSize: input.DefaultMaxSpool,
+		Rate:         "20",
+		MaxRate:      25,
+		Burst:        1,
+		ReadRate:     25,
+		MaxAttempts:  8,
+		CallTimeout:  10 * time.Second,
+		MaxFraction:  0.2,
 
 		PreflightTimeout: defaultPreflightTimeout,
 		LogFormat:        "auto",
@@ -120,6 +124,7 @@ func (o *Options) bind(fs *flag.FlagSet) {
 	} else {
 		fs.StringVar(&o.Input, "input", o.Input, "input file, s3://bucket/key, or - for stdin (CSV or NDJSON)")
 		fs.StringVar(&o.Format, "format", o.Format, "csv or ndjson (default: from the file extension; required for stdin)")
+		fs.Var(sizeFlag{"max-stdin-size", &o.MaxStdinSize}, "max-stdin-size", "the most of --input - copied aside, a `size` such as 4GiB; past it the run stops (exit 2)")
 	}
 	fs.StringVar(&o.Report, "report", o.Report, "report file or s3://bucket/key, NDJSON (default: <input>.<action>.report.ndjson in the current directory)")
 	fs.StringVar(&o.Checkpoint, "checkpoint", o.Checkpoint, "checkpoint file or s3://bucket/key (default: the report path with .checkpoint instead of .report.ndjson)")

@@ -62,9 +62,8 @@ type run struct {
 	env Env
 	log *slog.Logger
 
-	inputPath string // a file: the input, or stdin spooled
-	spooled   bool
-	spool     *spoolFile // stdin spooled and already unlinked (see spool.go)
+	inputPath string       // a file: the input, or stdin spooled
+	spool     *input.Spool // stdin or an S3 object, held unnamed
 	format    input.Format
 	scan      input.Summary
 	attrs     []string
@@ -89,7 +88,7 @@ func (r *run) do(ctx context.Context) error {
 	if err := r.fetchS3Input(ctx); err != nil {
 		return err
 	}
-	if err := r.prepareInput(); err != nil {
+	if err := r.prepareInput(ctx); err != nil {
 		return err
 	}
 	defer r.spool.Close()
@@ -283,7 +282,7 @@ func (r *run) do(ctx context.Context) error {
 }
 
 // prepareInput spools stdin, settles the format and makes the pre-pass.
-func (r *run) prepareInput() error {
+func (r *run) prepareInput(ctx context.Context) error {
 	o := r.o
 	if o.Action == batch.Rollback {
 		return r.prepareRollback()
@@ -293,14 +292,14 @@ func (r *run) prepareInput() error {
 	}
 	r.inputPath = o.Input
 	if o.Input == "-" {
-		path, err := input.Spool(r.env.Stdin, os.TempDir())
-		if err != nil {
+		sp, err := input.SpoolReader(ctx, r.env.Stdin, "", o.MaxStdinSize)
+		switch {
+		case ctx.Err() != nil:
+			return batch.ErrInterrupted
+		case err != nil:
 			return usage(fmt.Errorf("read stdin: %w", err))
 		}
-		r.inputPath, r.spooled = path, true
-		if r.spool, err = holdSpool(path); err != nil {
-			return usage(fmt.Errorf("read stdin: %w", err))
-		}
+		r.spool = sp
 	}
 	if o.Format != "" {
 		r.format = input.Format(o.Format)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/cognito"
+	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/s3sync"
 )
 
@@ -56,9 +57,9 @@ func (r *run) s3Paths() (input, rep, ckpt bool, err error) {
 	return input, rep, ckpt, nil
 }
 
-// fetchS3Input downloads an --input in S3 to a private temporary file,
-// removed as soon as it is open (see spoolFile), so the pre-pass and the run
-// read it like stdin spooled. A missing or unreadable object is a usage
+// fetchS3Input downloads an --input in S3 into a spool that never has a
+// name on disk (input.Spool), so the pre-pass and the run read it like
+// stdin spooled. A missing or unreadable object is a usage
 // error: no call has been made.
 func (r *run) fetchS3Input(ctx context.Context) error {
 	in, rep, _, err := r.s3Paths()
@@ -72,16 +73,19 @@ func (r *run) fetchS3Input(ctx context.Context) error {
 		return nil
 	}
 	u, _ := s3sync.ParseURL(r.o.Input)
-	path, info, err := r.s3.store.FetchFile(ctx, u, "")
+	sp, err := input.NewSpool("")
 	if err != nil {
+		return usage(fmt.Errorf("read input %s: %w", u, err))
+	}
+	info, err := r.s3.store.Fetch(ctx, u, sp)
+	if err != nil {
+		sp.Close()
 		if ctx.Err() != nil {
 			return batch.ErrInterrupted
 		}
 		return usage(fmt.Errorf("read input: %w", err))
 	}
-	if r.spool, err = holdSpool(path); err != nil {
-		return usage(fmt.Errorf("read input %s: %w", u, err))
-	}
+	r.spool = sp
 	r.s3.input = info
 	r.log.Info("input downloaded from S3", "input", u.String(), "etag", info.ETag, "version_id", info.VersionID, "bytes", info.Size)
 	return nil
