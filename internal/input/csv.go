@@ -119,13 +119,31 @@ func (c *csvReader) mapHeader(header []string) error {
 	for f := range c.idx {
 		c.idx[f] = -1
 	}
-	found := false
+	names := make([]string, len(header))
 	for j, name := range header {
-		f, ok, err := fieldOf(normalizeHeader(name))
-		if err != nil {
-			return err
+		names[j] = normalizeHeader(name)
+	}
+	known, err := knownNames(names)
+	if err != nil {
+		return err
+	}
+	found := false
+	byName := map[string]field{} // at most one entry per key of csvColumns
+	for j, name := range names {
+		if !known[j] || name == "" {
+			continue
 		}
-		if ok && c.idx[f] < 0 {
+		f, ok := byName[name]
+		if !ok {
+			if f, ok, err = fieldOf(name); err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			byName[name] = f
+		}
+		if c.idx[f] < 0 {
 			c.idx[f] = j
 			found = true
 		}
@@ -143,6 +161,30 @@ func (c *csvReader) mapHeader(header []string) error {
 	return nil
 }
 
+// knownNames asks gocsv, once for the whole header, which names match a tag
+// of csvColumns: known[j] is true when names[j] does. gocsv lists the names
+// it does not know (MismatchedHeaders) in header order, so a walk in step
+// with the header reads them off in time linear in its width.
+func knownNames(names []string) ([]bool, error) {
+	um, err := gocsv.NewUnmarshaller(csv.NewReader(strings.NewReader("h\n")), csvColumns{})
+	if err != nil {
+		return nil, fmt.Errorf("map csv header: %w", err)
+	}
+	if err := um.RenormalizeHeaders(func([]string) []string { return names }); err != nil {
+		return nil, fmt.Errorf("map csv header: %w", err)
+	}
+	known := make([]bool, len(names))
+	unknown := um.MismatchedHeaders
+	for j, name := range names {
+		if len(unknown) > 0 && unknown[0] == name {
+			unknown = unknown[1:]
+			continue
+		}
+		known[j] = true
+	}
+	return known, nil
+}
+
 // normalizeHeader trims spaces and byte order marks from a header name.
 func normalizeHeader(name string) string {
 	return strings.TrimFunc(name, func(r rune) bool {
@@ -151,8 +193,8 @@ func normalizeHeader(name string) string {
 }
 
 // fieldOf asks gocsv which field a header name maps to, by decoding a
-// one-cell record under that name into csvColumns. It runs once per column
-// of the header, never per row.
+// one-cell record under that name into csvColumns. mapHeader calls it only
+// for names gocsv knows, once each: a handful per header, whatever its width.
 func fieldOf(name string) (field, bool, error) {
 	if name == "" {
 		return 0, false, nil
