@@ -18,15 +18,13 @@ import (
 // message: a file without a header has a data row there, maybe a token.
 var ErrNoColumns = errors.New("no known column in the CSV header (want username, cognito:username, user_pool_id, access_token, sub or email)")
 
-// ErrRecordTooLong means one CSV record grew past the reader's limit
-// (1 MiB), almost always a quote that never closes. Reading stops: the
-// parser cannot resume in the middle of a quoted field.
+// ErrRecordTooLong means the CSV header is longer than the reader's limit
+// (1 MiB). A data record that long is an invalid row instead.
 var ErrRecordTooLong = errors.New("record too long")
 
 const (
-	// maxCSVRecord bounds the memory of one record. A real row is a few
-	// hundred bytes; a quote that never closes would otherwise make
-	// encoding/csv buffer the rest of the file.
+	// maxCSVRecord bounds the memory of one record: encoding/csv holds a
+	// record whole, and a real row is a few hundred bytes.
 	maxCSVRecord = 1 << 20
 	csvBufSize   = 64 << 10
 )
@@ -66,14 +64,22 @@ const (
 // allocations and twice the time per row of a Cognito export against one
 // allocation here, and its channel variants stop at the first parse error
 // and need a goroutine per file.
+//
+// A record longer than the limit is one invalid row: recordGuard stops it
+// before encoding/csv has buffered more than the limit and skips the rest,
+// and a fresh csv.Reader goes on at the next record.
 type csvReader struct {
-	cr   *csv.Reader
-	lim  *recordLimiter
-	cols Columns
-	idx  [nFields]int // column of each field, -1 when absent
-	n    int          // records returned so far
-	line int          // line of the last record read, for ErrRecordTooLong
-	err  error        // the error that ended reading; the parser cannot go on after it
+	guard *recordGuard
+	br    *bufio.Reader
+	cr    *csv.Reader
+	cols  Columns
+	idx   [nFields]int // column of each field, -1 when absent
+	n     int          // records returned so far
+	// lineBase and offBase are the lines and bytes before the start of cr,
+	// which restarts its own counts after a record that was too long.
+	lineBase int
+	offBase  int64
+	err      error // the error that ended reading
 }
 
 // NewCSVReader reads the header of r and returns a Reader over its records.
@@ -84,26 +90,27 @@ func NewCSVReader(r io.Reader) (Reader, error) {
 }
 
 func newCSVReader(r io.Reader, maxRecord int) (*csvReader, error) {
-	lim := &recordLimiter{r: r, max: int64(maxRecord) + csvBufSize}
-	br := bufio.NewReaderSize(lim, csvBufSize)
 	// A BOM before a quoted first header would read as a bare quote, so it
-	// goes before the parser sees it.
-	if b, err := br.Peek(len(utf8BOM)); err == nil && bytes.Equal(b, utf8BOM) {
-		if _, err := br.Discard(len(utf8BOM)); err != nil {
-			return nil, fmt.Errorf("read csv header: %w", err)
-		}
+	// goes before the parser (and the guard) sees it.
+	var head [3]byte
+	n, err := io.ReadFull(r, head[:])
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, fmt.Errorf("read csv header: %w", err)
 	}
-	cr := csv.NewReader(br) // reuses br: it is a *bufio.Reader of at least 4 KiB
-	cr.FieldsPerRecord = -1 // a short or long row is a row, judged later by its values
-	cr.ReuseRecord = true
-	cr.LazyQuotes = false
+	if !bytes.Equal(head[:n], utf8BOM) {
+		r = io.MultiReader(bytes.NewReader(head[:n]), r)
+	}
+	c := &csvReader{guard: newRecordGuard(r, maxRecord)}
+	c.br = bufio.NewReaderSize(c.guard, csvBufSize)
+	c.restart()
 
-	c := &csvReader{cr: cr, lim: lim}
-	header, err := c.read()
-	if errors.Is(err, io.EOF) {
+	header, tooLong, err := c.read()
+	switch {
+	case errors.Is(err, io.EOF):
 		return nil, ErrNoColumns
-	}
-	if err != nil {
+	case tooLong:
+		return nil, fmt.Errorf("read csv header: the header is longer than %d bytes: %w", maxRecord, ErrRecordTooLong)
+	case err != nil:
 		return nil, fmt.Errorf("read csv header: %w", err)
 	}
 	if err := c.mapHeader(header); err != nil {
@@ -119,13 +126,31 @@ func (c *csvReader) mapHeader(header []string) error {
 	for f := range c.idx {
 		c.idx[f] = -1
 	}
-	found := false
+	names := make([]string, len(header))
 	for j, name := range header {
-		f, ok, err := fieldOf(normalizeHeader(name))
-		if err != nil {
-			return err
+		names[j] = normalizeHeader(name)
+	}
+	known, err := knownNames(names)
+	if err != nil {
+		return err
+	}
+	found := false
+	byName := map[string]field{} // at most one entry per key of csvColumns
+	for j, name := range names {
+		if !known[j] || name == "" {
+			continue
 		}
-		if ok && c.idx[f] < 0 {
+		f, ok := byName[name]
+		if !ok {
+			if f, ok, err = fieldOf(name); err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			byName[name] = f
+		}
+		if c.idx[f] < 0 {
 			c.idx[f] = j
 			found = true
 		}
@@ -143,6 +168,30 @@ func (c *csvReader) mapHeader(header []string) error {
 	return nil
 }
 
+// knownNames asks gocsv, once for the whole header, which names match a tag
+// of csvColumns: known[j] is true when names[j] does. gocsv lists the names
+// it does not know (MismatchedHeaders) in header order, so a walk in step
+// with the header reads them off in time linear in its width.
+func knownNames(names []string) ([]bool, error) {
+	um, err := gocsv.NewUnmarshaller(csv.NewReader(strings.NewReader("h\n")), csvColumns{})
+	if err != nil {
+		return nil, fmt.Errorf("map csv header: %w", err)
+	}
+	if err := um.RenormalizeHeaders(func([]string) []string { return names }); err != nil {
+		return nil, fmt.Errorf("map csv header: %w", err)
+	}
+	known := make([]bool, len(names))
+	unknown := um.MismatchedHeaders
+	for j, name := range names {
+		if len(unknown) > 0 && unknown[0] == name {
+			unknown = unknown[1:]
+			continue
+		}
+		known[j] = true
+	}
+	return known, nil
+}
+
 // normalizeHeader trims spaces and byte order marks from a header name.
 func normalizeHeader(name string) string {
 	return strings.TrimFunc(name, func(r rune) bool {
@@ -151,8 +200,8 @@ func normalizeHeader(name string) string {
 }
 
 // fieldOf asks gocsv which field a header name maps to, by decoding a
-// one-cell record under that name into csvColumns. It runs once per column
-// of the header, never per row.
+// one-cell record under that name into csvColumns. mapHeader calls it only
+// for names gocsv knows, once each: a handful per header, whatever its width.
 func fieldOf(name string) (field, bool, error) {
 	if name == "" {
 		return 0, false, nil
@@ -203,30 +252,31 @@ func (c *csvReader) Next() (Row, error) {
 }
 
 func (c *csvReader) next() (Row, error) {
-	rec, err := c.read()
-	if err != nil {
+	rec, tooLong, err := c.read()
+	switch {
+	case tooLong:
+		return c.skipLong()
+	case errors.Is(err, io.EOF):
+		return Row{}, io.EOF
+	case err != nil:
 		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			c.n++
-			return Row{
-				N:        c.n,
-				Line:     pe.StartLine,
-				Err:      parseErrorText(pe),
-				QuoteErr: errors.Is(pe.Err, csv.ErrQuote),
-			}, nil
+		if !errors.As(err, &pe) {
+			return Row{}, fmt.Errorf("read csv: %w", err)
 		}
-		if errors.Is(err, io.EOF) {
-			return Row{}, io.EOF
-		}
-		if errors.Is(err, ErrRecordTooLong) {
-			return Row{}, fmt.Errorf("read csv: the record after line %d is longer than %d bytes (a quote that never closes?): %w",
-				c.line, c.lim.max-csvBufSize, ErrRecordTooLong)
-		}
-		return Row{}, fmt.Errorf("read csv: %w", err)
+		c.n++
+		shifted := *pe
+		shifted.StartLine += c.lineBase
+		shifted.Line += c.lineBase
+		return Row{
+			N:        c.n,
+			Line:     shifted.StartLine,
+			Err:      parseErrorText(&shifted),
+			QuoteErr: errors.Is(pe.Err, csv.ErrQuote),
+		}, nil
 	}
 	c.n++
 	line, _ := c.cr.FieldPos(0)
-	row := Row{N: c.n, Line: line}
+	row := Row{N: c.n, Line: c.lineBase + line}
 	row.Username = c.value(rec, fUsername)
 	row.UserPoolID = c.value(rec, fUserPoolID)
 	row.AccessToken = c.value(rec, fAccessToken)
@@ -235,22 +285,58 @@ func (c *csvReader) next() (Row, error) {
 	return row, nil
 }
 
-// read returns the next record that is not blank. encoding/csv skips empty
-// lines itself but returns a line of spaces as a record of one field.
-// A record of one field that is only spaces counts as blank even when it
-// is quoted: it cannot name a user either way.
-func (c *csvReader) read() ([]string, error) {
+// skipLong turns the record the guard stopped into one invalid row, drops
+// the rest of it and restarts the parser at the next record. A quote still
+// open at the end of the input, or an error inside a quoted field, is a
+// quote error like any other: delete refuses the file.
+func (c *csvReader) skipLong() (Row, error) {
+	line := c.guard.recLine
+	quoteErr, err := c.guard.skip()
+	if err != nil {
+		return Row{}, fmt.Errorf("read csv: skip the record on line %d: %w", line, err)
+	}
+	c.restart()
+	c.n++
+	row := Row{N: c.n, Line: line, QuoteErr: quoteErr,
+		Err: fmt.Sprintf("csv: the record on line %d is longer than %d bytes", line, c.guard.max)}
+	if quoteErr {
+		row.Err += ", with a quoted field not closed properly"
+	}
+	return row, nil
+}
+
+// restart puts a fresh parser on the guard, where the next record starts:
+// the old one may hold part of the record the guard stopped.
+func (c *csvReader) restart() {
+	c.br.Reset(c.guard) // bufio and not csv's own: csv.NewReader reuses a *bufio.Reader
+	c.cr = csv.NewReader(c.br)
+	c.cr.FieldsPerRecord = -1 // a short or long row is a row, judged later by its values
+	c.cr.ReuseRecord = true
+	c.cr.LazyQuotes = false
+	c.lineBase, c.offBase = c.guard.line, c.guard.off
+}
+
+// read returns the next record that is not blank, or tooLong when the guard
+// stopped the record being read. encoding/csv skips empty lines itself but
+// returns a line of spaces as a record of one field. A record of one field
+// that is only spaces counts as blank even when it is quoted: it cannot
+// name a user either way.
+func (c *csvReader) read() (rec []string, tooLong bool, err error) {
 	for {
-		c.lim.reset()
 		rec, err := c.cr.Read()
 		if err != nil {
-			return nil, err
+			// encoding/csv may report a parse error in the part of the
+			// record it got before the guard stopped it; what it has read
+			// of the input tells whether that is the record stopped.
+			if c.guard.over && c.offBase+c.cr.InputOffset() > c.guard.recStart {
+				return nil, true, nil
+			}
+			return nil, false, err
 		}
-		c.line, _ = c.cr.FieldPos(len(rec) - 1)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}
-		return rec, nil
+		return rec, false, nil
 	}
 }
 
@@ -274,24 +360,4 @@ func parseErrorText(pe *csv.ParseError) string {
 		return fmt.Sprintf("csv: extraneous or missing quote in quoted field on line %d", pe.Line)
 	}
 	return fmt.Sprintf("csv: %v on line %d", pe.Err, pe.Line)
-}
-
-// recordLimiter fails reads once more than max bytes were pulled since the
-// last reset (the start of a record). encoding/csv grows its buffers without
-// bound on a huge line; this caps it. The count includes what the bufio
-// layer reads ahead, so max carries that slack.
-type recordLimiter struct {
-	r      io.Reader
-	n, max int64
-}
-
-func (l *recordLimiter) reset() { l.n = 0 }
-
-func (l *recordLimiter) Read(p []byte) (int, error) {
-	if l.n > l.max {
-		return 0, ErrRecordTooLong
-	}
-	n, err := l.r.Read(p)
-	l.n += int64(n)
-	return n, err
 }
