@@ -13,11 +13,13 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/checkpoint"
 	"github.com/cogsweep/cogsweep/internal/cognito"
+	"github.com/cogsweep/cogsweep/internal/fsutil"
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/pace"
 	"github.com/cogsweep/cogsweep/internal/report"
@@ -115,6 +117,9 @@ func (r *run) do(ctx context.Context) error {
 	} else {
 		r.checkpointPath = r.tagged(r.checkpointPath)
 	}
+	if err := r.refuseSymlinks(); err != nil {
+		return err
+	}
 	defer r.safety.sel.cleanup()
 	if err := r.prepareSafety(ctx, region); err != nil {
 		return err
@@ -147,7 +152,7 @@ func (r *run) do(ctx context.Context) error {
 	var state report.State
 	if resume {
 		if state, err = report.Load(r.reportPath, r.scan.Rows, o.RetryFailed); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("resume: %w", err)
+			return usageIfSymlink(fmt.Errorf("resume: %w", err))
 		}
 	}
 	if state.Settled == nil {
@@ -169,7 +174,7 @@ func (r *run) do(ctx context.Context) error {
 
 	rw, err := report.OpenWriter(r.reportPath, header)
 	if err != nil {
-		return err
+		return usageIfSymlink(err)
 	}
 	defer rw.Close()
 	if _, err := journal.StartRun(); err != nil {
@@ -458,6 +463,8 @@ func (r *run) openCheckpoint() (*checkpoint.Journal, bool, error) {
 			return nil, false, usage(fmt.Errorf("%w: wait for it to end, or stop it", err))
 		case errors.Is(err, checkpoint.ErrCorrupt), errors.Is(err, checkpoint.ErrVersion):
 			return nil, false, usage(fmt.Errorf("%w: add --restart to archive it and start over", err))
+		case errors.Is(err, syscall.ELOOP):
+			return nil, false, usage(err)
 		}
 		return nil, false, fmt.Errorf("open checkpoint: %w", err)
 	}
@@ -496,6 +503,39 @@ func lastStatus(st checkpoint.State) string {
 		return "killed"
 	}
 	return st.LastStatus
+}
+
+// refuseSymlinks refuses, before any call, a symlink where the run writes
+// its report, checkpoint, checkpoint lock or backup: the opens refuse it too
+// (O_NOFOLLOW), but only after the run has begun. Remote paths have local
+// copies that cogsweep itself creates.
+func (r *run) refuseSymlinks() error {
+	files := []struct{ what, path string }{
+		{"report", r.reportPath},
+		{"checkpoint", r.checkpointPath},
+		{"checkpoint lock", r.checkpointPath + ".lock"},
+	}
+	if r.o.Action == batch.Delete && !r.o.DryRun { // the runs that open --backup (identity.go)
+		files = append(files, struct{ what, path string }{"backup", r.o.Backup})
+	}
+	for _, f := range files {
+		if f.path == "" || strings.Contains(f.path, "://") {
+			continue
+		}
+		if err := fsutil.RefuseSymlink(f.what, f.path); err != nil {
+			return usage(err)
+		}
+	}
+	return nil
+}
+
+// usageIfSymlink makes a symlink refused at an open a usage error (exit 2):
+// the operator has to remove the link, and running again changes nothing.
+func usageIfSymlink(err error) error {
+	if errors.Is(err, syscall.ELOOP) {
+		return usage(err)
+	}
+	return err
 }
 
 func fileNonEmpty(path string) bool {

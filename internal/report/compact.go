@@ -104,7 +104,7 @@ func Count(path string) (map[Outcome]int, int, error) {
 
 func compact(path string, rows int, kept func(row int, o Outcome, transient bool)) (CompactResult, error) {
 	rows = max(rows, 0)
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := fsutil.OpenPrivate("report", path, os.O_RDWR)
 	if err != nil {
 		return CompactResult{}, fmt.Errorf("compact report: %w", err)
 	}
