@@ -154,6 +154,8 @@ func (r *run) do(ctx context.Context) error {
 		if state, err = report.Load(r.reportPath, r.scan.Rows, o.RetryFailed); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return usageIfSymlink(fmt.Errorf("resume: %w", err))
 		}
+		r.noteDamage("report", r.reportPath, state.Corrupt, state.Torn,
+			"removed (a row whose only outcome was there is done again)")
 	}
 	if state.Settled == nil {
 		state.Settled = report.NewBitset(r.scan.Rows + 1)
@@ -470,6 +472,8 @@ func (r *run) openCheckpoint() (*checkpoint.Journal, bool, error) {
 	}
 	st := j.State()
 	if st.HasHeader && st.Header.Fingerprint == r.fingerprint {
+		r.noteDamage("checkpoint", r.checkpointPath, st.Corrupt, st.Torn,
+			"skipped (a row whose intent was there reads the user again before its call)")
 		return j, true, nil
 	}
 	if st.Unfinished() {
@@ -503,6 +507,21 @@ func lastStatus(st checkpoint.State) string {
 		return "killed"
 	}
 	return st.LastStatus
+}
+
+// noteDamage says once per file what a resume skipped in it: corrupt lines
+// are a warning with their numbers (a disk, a person or another program
+// wrote there); a torn last line alone is what a kill mid-append leaves, so
+// only a debug note.
+func (r *run) noteDamage(what, path string, bad fsutil.BadLines, torn bool, effect string) {
+	if bad.Count > 0 {
+		r.log.Warn(fmt.Sprintf("the %s has corrupt lines; they were %s", what, effect),
+			"file", path, "corrupt_lines", bad.Count, "line_numbers", bad.String())
+		return
+	}
+	if torn {
+		r.log.Debug(fmt.Sprintf("the %s ended in a torn line (a kill mid-append); it was dropped", what), "file", path)
+	}
 }
 
 // refuseSymlinks refuses, before any call, a symlink where the run writes
