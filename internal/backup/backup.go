@@ -63,25 +63,15 @@ func Open(path string) (*Writer, error) {
 	}
 	_, statErr := os.Stat(path)
 	created := errors.Is(statErr, os.ErrNotExist)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	// OpenPrivate refuses a symlink and anything not a regular file, and
+	// makes an existing file 0600.
+	f, err := fsutil.OpenPrivate("backup", path, os.O_RDWR|os.O_CREATE|os.O_APPEND)
 	if err != nil {
 		return nil, fmt.Errorf("open backup: %w", err)
 	}
 	fail := func(err error) (*Writer, error) {
 		f.Close()
 		return nil, fmt.Errorf("open backup %s: %w", path, err)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		return fail(err)
-	}
-	if !st.Mode().IsRegular() {
-		return fail(errors.New("not a regular file"))
-	}
-	if st.Mode().Perm() != 0o600 {
-		if err := f.Chmod(0o600); err != nil {
-			return fail(err)
-		}
 	}
 	if _, _, err := fsutil.TrimTornTail(f); err != nil {
 		return fail(err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -104,6 +105,18 @@ func TestOpen(t *testing.T) {
 			}
 			return p
 		}, want: 2},
+		{name: "symlink refused, its target not created", setup: func(t *testing.T, p string) string {
+			target := p + ".target"
+			if err := os.Symlink(target, p); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				if _, err := os.Lstat(target); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("the link's target was created: %v", err)
+				}
+			})
+			return p
+		}, wantErr: syscall.ELOOP},
 		{name: "wider mode tightened", setup: func(t *testing.T, p string) string {
 			if err := os.WriteFile(p, nil, 0o644); err != nil {
 				t.Fatal(err)

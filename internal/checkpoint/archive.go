@@ -36,6 +36,11 @@ func archive(now time.Time, paths []string) ([]string, error) {
 		if err != nil {
 			return moved, fmt.Errorf("archive %s: %w", p, err)
 		}
+		// The copy keeps its usernames for as long as it is kept: 0600,
+		// whatever mode the file had (an older cogsweep, a cp, a umask).
+		if err := fsutil.MakePrivate(dst); err != nil {
+			return append(moved, dst), fmt.Errorf("archive %s: %w", p, err)
+		}
 		moved = append(moved, dst)
 		dirs[filepath.Dir(p)] = true
 	}

@@ -15,6 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/cogsweep/cogsweep/internal/fsutil"
 )
 
 // HeaderKind is the value of Header.Kind.
@@ -97,6 +99,10 @@ type State struct {
 	Intents    int  // intent records
 	Skipped    int  // unparsable records, skipped
 	Torn       bool // the file ended in a torn line, which was dropped
+	// Corrupt lists the lines skipped as corrupt: the Skipped ones, and a
+	// torn tail that a kill mid-append cannot have left (zeros, garbage).
+	// A reader warns about them; the Intents of these lines are lost.
+	Corrupt fsutil.BadLines
 
 	hdrLen int64 // bytes of the header line, newline included
 }

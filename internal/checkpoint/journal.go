@@ -73,7 +73,7 @@ func Restart(path string, also ...string) (*Journal, []string, error) {
 }
 
 func open(path string, lf *os.File) (*Journal, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	f, err := fsutil.OpenPrivate("checkpoint", path, os.O_RDWR|os.O_CREATE|os.O_APPEND)
 	if err != nil {
 		return nil, fmt.Errorf("open checkpoint: %w", err)
 	}
@@ -289,7 +289,7 @@ func (j *Journal) Reset(also ...string) ([]string, error) {
 		return nil, fmt.Errorf("reset checkpoint %s: %w", j.path, err)
 	}
 	archived, aerr := Archive(append([]string{j.path}, also...)...)
-	f, err := os.OpenFile(j.path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	f, err := fsutil.OpenPrivate("checkpoint", j.path, os.O_RDWR|os.O_CREATE|os.O_APPEND)
 	if err != nil {
 		j.err = fmt.Errorf("reset checkpoint %s: %w", j.path, err)
 		return archived, errors.Join(aerr, j.err)

@@ -14,7 +14,8 @@ import (
 
 // Load reads the checkpoint at path without locking or changing it. An empty
 // file has no header and no error. A torn last line (a kill in the middle of
-// a write) is dropped; an unparsable record line is counted in Skipped. A
+// a write) is dropped; an unparsable record line is counted in Skipped and
+// listed in Corrupt, as is a torn tail that is not a crash's (TornByCrash). A
 // header that is truncated or not a checkpoint header is an error wrapping
 // ErrCorrupt that names the file; a newer format wraps ErrVersion.
 func Load(path string) (State, error) {
@@ -72,7 +73,7 @@ func load(r io.Reader) (State, error) {
 	st.HasHeader = true
 	st.hdrLen = int64(len(raw)) + 1
 	ended := false
-	for {
+	for n := 2; ; n++ { // n is the line number; the header was line 1
 		raw, _, complete, err := lr.Next()
 		if errors.Is(err, io.EOF) {
 			break
@@ -82,6 +83,9 @@ func load(r io.Reader) (State, error) {
 		}
 		if !complete {
 			st.Torn = true
+			if !fsutil.TornByCrash(raw) {
+				st.Corrupt.Add(n)
+			}
 			continue
 		}
 		if _, _, ok := parseIntent(raw); ok {
@@ -91,6 +95,7 @@ func load(r io.Reader) (State, error) {
 		var rec record
 		if json.Unmarshal(raw, &rec) != nil {
 			st.Skipped++
+			st.Corrupt.Add(n)
 			continue
 		}
 		switch {
@@ -104,6 +109,7 @@ func load(r io.Reader) (State, error) {
 			st.LastStatus, st.LastReason, st.EndedAt = rec.Status, rec.Reason, rec.At
 		default:
 			st.Skipped++
+			st.Corrupt.Add(n)
 		}
 	}
 	st.Ended = ended

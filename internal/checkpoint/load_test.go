@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/cogsweep/cogsweep/internal/fsutil"
 )
 
 const fixtures = "../../fixtures/checkpoint"
@@ -40,12 +42,14 @@ var recoveryCases = []struct {
 	{name: "torn_tail", want: State{HasHeader: true, Runs: 1, Intents: 1, Torn: true},
 		intents: map[int]string{7: ReadEnabled}},
 	{name: "truncated_header", wantErr: ErrCorrupt},
-	{name: "garbage_line", want: State{HasHeader: true, Runs: 1, Ended: true, LastStatus: Aborted, LastReason: "max-users guard", Intents: 1, Skipped: 6},
+	{name: "garbage_line", want: State{HasHeader: true, Runs: 1, Ended: true, LastStatus: Aborted, LastReason: "max-users guard", Intents: 1, Skipped: 6,
+		Corrupt: fsutil.BadLines{Count: 6, First: []int{3, 5, 6, 7, 8, 9}}},
 		intents: map[int]string{4: ReadEnabled}},
 	{name: "not_a_checkpoint", wantErr: ErrCorrupt},
 	{name: "header_only", want: State{HasHeader: true}, intents: map[int]string{}},
 	{name: "future_version", wantErr: ErrVersion},
-	{name: "foreign_encoding", want: State{HasHeader: true, Runs: 1, Intents: 3, Skipped: 1},
+	{name: "foreign_encoding", want: State{HasHeader: true, Runs: 1, Intents: 3, Skipped: 1,
+		Corrupt: fsutil.BadLines{Count: 1, First: []int{6}}},
 		intents: map[int]string{4: ReadEnabled, 9: ReadAbsent}},
 }
 
@@ -238,5 +242,45 @@ func BenchmarkIntents(b *testing.B) {
 		if len(m) != n/100 {
 			b.Fatal(fmt.Sprint("got ", len(m)))
 		}
+	}
+}
+
+// Corrupt lines are listed by number for the one warning a reader gives;
+// the torn JSON prefix a kill mid-append leaves is not among them, while a
+// tail of zeros or garbage is.
+func TestLoad_CorruptLines(t *testing.T) {
+	header := `{"kind":"checkpoint","v":1,"fingerprint":"f","action":"disable","rows":9}` + "\n"
+	run := `{"k":"run","n":1,"pid":1,"at":"2025-01-02T03:04:06Z"}` + "\n"
+	intent := `{"k":"i","r":2,"s":"enabled"}` + "\n"
+	tests := []struct {
+		name    string
+		content string
+		want    fsutil.BadLines
+		torn    bool
+	}{
+		{name: "clean", content: header + run + intent},
+		{name: "torn last append is no corruption", content: header + run + intent + `{"k":"i","r":3,"s":"ena`, torn: true},
+		{name: "middle line", content: header + run + "not json\n" + intent, want: fsutil.BadLines{Count: 1, First: []int{3}}},
+		{name: "zeros appended", content: header + run + intent + strings.Repeat("\x00", 512), torn: true,
+			want: fsutil.BadLines{Count: 1, First: []int{4}}},
+		{name: "middle line and zeros appended", content: header + run + "\x00\x00\n" + intent + strings.Repeat("\x00", 64), torn: true,
+			want: fsutil.BadLines{Count: 2, First: []int{3, 5}}},
+		{name: "more than listed", content: header + strings.Repeat("x\n", 13) + intent,
+			want: fsutil.BadLines{Count: 13, First: []int{2, 3, 4, 5, 6, 7, 8, 9, 10, 11}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "run.checkpoint")
+			if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			st, err := Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(st.Corrupt, tc.want) || st.Torn != tc.torn {
+				t.Fatalf("corrupt %+v torn %v, want %+v torn %v", st.Corrupt, st.Torn, tc.want, tc.torn)
+			}
+		})
 	}
 }

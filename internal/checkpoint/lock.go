@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/cogsweep/cogsweep/internal/fsutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -20,7 +21,7 @@ func lockPath(path string) string { return path + ".lock" }
 // releases them when the holder exits, even by SIGKILL, and two opens in one
 // process conflict like two processes do.
 func lockExclusive(path string) (*os.File, error) {
-	lf, err := os.OpenFile(lockPath(path), os.O_RDWR|os.O_CREATE, 0o600)
+	lf, err := fsutil.OpenPrivate("checkpoint lock", lockPath(path), os.O_RDWR|os.O_CREATE)
 	if err != nil {
 		return nil, fmt.Errorf("lock checkpoint: %w", err)
 	}

@@ -13,11 +13,13 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/checkpoint"
 	"github.com/cogsweep/cogsweep/internal/cognito"
+	"github.com/cogsweep/cogsweep/internal/fsutil"
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/pace"
 	"github.com/cogsweep/cogsweep/internal/report"
@@ -114,6 +116,9 @@ func (r *run) do(ctx context.Context) error {
 	} else {
 		r.checkpointPath = r.tagged(r.checkpointPath)
 	}
+	if err := r.refuseSymlinks(); err != nil {
+		return err
+	}
 	defer r.safety.sel.cleanup()
 	if err := r.prepareSafety(ctx, region); err != nil {
 		return err
@@ -146,8 +151,10 @@ func (r *run) do(ctx context.Context) error {
 	var state report.State
 	if resume {
 		if state, err = report.Load(r.reportPath, r.scan.Rows, o.RetryFailed); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("resume: %w", err)
+			return usageIfSymlink(fmt.Errorf("resume: %w", err))
 		}
+		r.noteDamage("report", r.reportPath, state.Corrupt, state.Torn,
+			"removed (a row whose only outcome was there is done again)")
 	}
 	if state.Settled == nil {
 		state.Settled = report.NewBitset(r.scan.Rows + 1)
@@ -168,7 +175,7 @@ func (r *run) do(ctx context.Context) error {
 
 	rw, err := report.OpenWriter(r.reportPath, header)
 	if err != nil {
-		return err
+		return usageIfSymlink(err)
 	}
 	defer rw.Close()
 	if _, err := journal.StartRun(); err != nil {
@@ -457,11 +464,15 @@ func (r *run) openCheckpoint() (*checkpoint.Journal, bool, error) {
 			return nil, false, usage(fmt.Errorf("%w: wait for it to end, or stop it", err))
 		case errors.Is(err, checkpoint.ErrCorrupt), errors.Is(err, checkpoint.ErrVersion):
 			return nil, false, usage(fmt.Errorf("%w: add --restart to archive it and start over", err))
+		case errors.Is(err, syscall.ELOOP):
+			return nil, false, usage(err)
 		}
 		return nil, false, fmt.Errorf("open checkpoint: %w", err)
 	}
 	st := j.State()
 	if st.HasHeader && st.Header.Fingerprint == r.fingerprint {
+		r.noteDamage("checkpoint", r.checkpointPath, st.Corrupt, st.Torn,
+			"skipped (a row whose intent was there reads the user again before its call)")
 		return j, true, nil
 	}
 	if st.Unfinished() {
@@ -495,6 +506,54 @@ func lastStatus(st checkpoint.State) string {
 		return "killed"
 	}
 	return st.LastStatus
+}
+
+// noteDamage says once per file what a resume skipped in it: corrupt lines
+// are a warning with their numbers (a disk, a person or another program
+// wrote there); a torn last line alone is what a kill mid-append leaves, so
+// only a debug note.
+func (r *run) noteDamage(what, path string, bad fsutil.BadLines, torn bool, effect string) {
+	if bad.Count > 0 {
+		r.log.Warn(fmt.Sprintf("the %s has corrupt lines; they were %s", what, effect),
+			"file", path, "corrupt_lines", bad.Count, "line_numbers", bad.String())
+		return
+	}
+	if torn {
+		r.log.Debug(fmt.Sprintf("the %s ended in a torn line (a kill mid-append); it was dropped", what), "file", path)
+	}
+}
+
+// refuseSymlinks refuses, before any call, a symlink where the run writes
+// its report, checkpoint, checkpoint lock or backup: the opens refuse it too
+// (O_NOFOLLOW), but only after the run has begun. Remote paths have local
+// copies that cogsweep itself creates.
+func (r *run) refuseSymlinks() error {
+	files := []struct{ what, path string }{
+		{"report", r.reportPath},
+		{"checkpoint", r.checkpointPath},
+		{"checkpoint lock", r.checkpointPath + ".lock"},
+	}
+	if r.o.Action == batch.Delete && !r.o.DryRun { // the runs that open --backup (identity.go)
+		files = append(files, struct{ what, path string }{"backup", r.o.Backup})
+	}
+	for _, f := range files {
+		if f.path == "" || strings.Contains(f.path, "://") {
+			continue
+		}
+		if err := fsutil.RefuseSymlink(f.what, f.path); err != nil {
+			return usage(err)
+		}
+	}
+	return nil
+}
+
+// usageIfSymlink makes a symlink refused at an open a usage error (exit 2):
+// the operator has to remove the link, and running again changes nothing.
+func usageIfSymlink(err error) error {
+	if errors.Is(err, syscall.ELOOP) {
+		return usage(err)
+	}
+	return err
 }
 
 func fileNonEmpty(path string) bool {

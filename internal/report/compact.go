@@ -20,6 +20,10 @@ type CompactResult struct {
 	Kept    int             // lines kept: one per row in Have
 	Dropped int             // lines removed: superseded, unparsable or out of range
 	Torn    bool            // a torn last line was removed
+	// Corrupt lists the lines that are not records (removed with the
+	// others), and a torn tail that a kill mid-append cannot have left
+	// (see fsutil.TornByCrash): a reader warns about them once.
+	Corrupt fsutil.BadLines
 }
 
 // State is what a resumed run needs from its report.
@@ -29,7 +33,9 @@ type State struct {
 	Settled *Bitset
 	Have    *Bitset // rows that have a line
 	Counts  map[Outcome]int
-	Dropped int // lines Compact removed
+	Dropped int  // lines Compact removed
+	Torn    bool // a torn last line was removed
+	Corrupt fsutil.BadLines
 }
 
 // backChunk is the read size of the backward pass.
@@ -67,7 +73,7 @@ func Load(path string, rows int, retryFailed bool) (State, error) {
 	if err != nil {
 		return State{}, fmt.Errorf("load report: %w", err)
 	}
-	return State{Settled: settled, Have: res.Have, Counts: res.Counts, Dropped: res.Dropped}, nil
+	return State{Settled: settled, Have: res.Have, Counts: res.Counts, Dropped: res.Dropped, Torn: res.Torn, Corrupt: res.Corrupt}, nil
 }
 
 // Count returns the outcome counts of the report at path, the last line per
@@ -104,7 +110,7 @@ func Count(path string) (map[Outcome]int, int, error) {
 
 func compact(path string, rows int, kept func(row int, o Outcome, transient bool)) (CompactResult, error) {
 	rows = max(rows, 0)
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := fsutil.OpenPrivate("report", path, os.O_RDWR)
 	if err != nil {
 		return CompactResult{}, fmt.Errorf("compact report: %w", err)
 	}
@@ -135,6 +141,11 @@ func compact(path string, rows int, kept func(row int, o Outcome, transient bool
 		return CompactResult{}, fmt.Errorf("compact report %s: %w", path, err)
 	}
 	res.Torn = torn
+	if torn {
+		if err := judgeTail(f, end, st.Size(), res.Lines+2, &res.Corrupt); err != nil {
+			return CompactResult{}, fmt.Errorf("compact report %s: %w", path, err)
+		}
+	}
 	if res.Dropped == 0 {
 		if err := truncate(f, end, torn); err != nil {
 			return CompactResult{}, fmt.Errorf("compact report %s: %w", path, err)
@@ -167,12 +178,17 @@ func lastWins(f io.ReaderAt, start, end int64, rows int, keep *growBits, kept fu
 	res := CompactResult{Have: NewBitset(rows + 1), Counts: map[Outcome]int{}}
 	in := newInterner()
 	k := 0
+	var bad badOrdinals
 	err := scanBackward(f, start, end, backChunk, func(raw []byte, _ int64) error {
 		ord := k
 		k++
 		res.Lines++
 		row, o, tr, ok := parseLine(raw, in)
-		if !ok || row > rows || res.Have.Has(row) {
+		if !ok {
+			bad.add(ord)
+			return nil
+		}
+		if row > rows || res.Have.Has(row) {
 			return nil
 		}
 		res.Have.Set(row)
@@ -187,7 +203,49 @@ func lastWins(f io.ReaderAt, start, end int64, rows int, keep *growBits, kept fu
 		return nil
 	})
 	res.Dropped = res.Lines - res.Kept
+	res.Corrupt = bad.lines(res.Lines)
 	return res, err
+}
+
+// badOrdinals keeps the corrupt lines met by the backward pass, counted
+// from the end: all of them in n, and the last few met, which are the first
+// in the file, in last.
+type badOrdinals struct {
+	n    int
+	last []int
+}
+
+func (b *badOrdinals) add(ord int) {
+	b.n++
+	if len(b.last) == fsutil.MaxListedLines {
+		copy(b.last, b.last[1:])
+		b.last = b.last[:len(b.last)-1]
+	}
+	b.last = append(b.last, ord)
+}
+
+// lines turns the ordinals into line numbers of a file of header plus lines
+// record lines: ordinal 0 is its last line, number lines+1.
+func (b *badOrdinals) lines(lines int) fsutil.BadLines {
+	out := fsutil.BadLines{Count: b.n}
+	for i := len(b.last) - 1; i >= 0; i-- {
+		out.First = append(out.First, lines+1-b.last[i])
+	}
+	return out
+}
+
+// judgeTail adds the torn tail [end,size) of f, line number n, to bad when
+// it is not what a kill mid-append leaves. Its first bytes are enough to
+// tell, however long it is.
+func judgeTail(f io.ReaderAt, end, size int64, n int, bad *fsutil.BadLines) error {
+	buf := make([]byte, min(size-end, 4096))
+	if _, err := f.ReadAt(buf, end); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read torn line: %w", err)
+	}
+	if !fsutil.TornByCrash(buf) {
+		bad.Add(n)
+	}
+	return nil
 }
 
 // rewrite copies the header and the kept lines of f into a temp file and

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cogsweep/cogsweep/internal/fsutil"
 )
 
 const fixtures = "../../fixtures/report"
@@ -43,11 +45,13 @@ func TestCompact_Fixtures(t *testing.T) {
 		{name: "torn_tail", rows: 5, haveRows: []int{1, 2},
 			want: CompactResult{Counts: map[Outcome]int{Disabled: 2}, Lines: 2, Kept: 2, Torn: true}},
 		{name: "out_of_range", rows: 5, haveRows: []int{5}, rewritten: true,
-			want: CompactResult{Counts: map[Outcome]int{NotFound: 1}, Lines: 5, Kept: 1, Dropped: 4}},
+			want: CompactResult{Counts: map[Outcome]int{NotFound: 1}, Lines: 5, Kept: 1, Dropped: 4,
+				Corrupt: fsutil.BadLines{Count: 3, First: []int{2, 4, 6}}}}, // row 6 is only out of range
 		{name: "header_only", rows: 5,
 			want: CompactResult{Counts: map[Outcome]int{}}},
 		{name: "garbage", rows: 5, haveRows: []int{2, 4}, rewritten: true,
-			want: CompactResult{Counts: map[Outcome]int{Protected: 1, Deleted: 1}, Lines: 7, Kept: 2, Dropped: 5}},
+			want: CompactResult{Counts: map[Outcome]int{Protected: 1, Deleted: 1}, Lines: 7, Kept: 2, Dropped: 5,
+				Corrupt: fsutil.BadLines{Count: 5, First: []int{2, 4, 5, 6, 8}}}},
 		{name: "already_compact", rows: 5, haveRows: []int{1, 2, 3},
 			want: CompactResult{Counts: map[Outcome]int{Disabled: 2, AlreadyDisabled: 1}, Lines: 3, Kept: 3}},
 		{name: "torn_header", rows: 5, want: CompactResult{Counts: map[Outcome]int{}, Torn: true}},
@@ -314,5 +318,67 @@ func BenchmarkCompact(b *testing.B) {
 		if res.Kept != rows || res.Dropped != lines-rows {
 			b.Fatalf("result %+v", res)
 		}
+	}
+}
+
+// Load lists the corrupt lines it removed by number, first ones first, for
+// the one warning a resume gives; a torn JSON prefix (a kill mid-append) is
+// not among them, a tail of zeros or garbage is.
+func TestLoad_CorruptLines(t *testing.T) {
+	rec := func(row int) string {
+		return string(AppendRecord(nil, &Record{Row: row, Outcome: Disabled, Action: "disable", Username: fmt.Sprint("u", row),
+			At: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)})) + "\n"
+	}
+	var many strings.Builder
+	for i := 1; i <= 14; i++ {
+		many.WriteString(rec(i%5 + 1))
+		many.WriteString("{garbage\n")
+	}
+	tests := []struct {
+		name    string
+		records string // after the header
+		want    fsutil.BadLines
+		torn    bool
+	}{
+		{name: "clean", records: rec(1) + rec(2)},
+		{name: "torn last append is no corruption", records: rec(1) + `{"row":2,"outc`, torn: true},
+		{name: "middle line", records: rec(1) + "not json\n" + rec(2), want: fsutil.BadLines{Count: 1, First: []int{3}}},
+		{name: "zeros appended", records: rec(1) + rec(2) + strings.Repeat("\x00", 5000), torn: true,
+			want: fsutil.BadLines{Count: 1, First: []int{4}}},
+		{name: "middle line and zeros appended", records: rec(1) + "\x00\x00\x00\n" + rec(2) + "\x00\x00", torn: true,
+			want: fsutil.BadLines{Count: 2, First: []int{3, 5}}},
+		{name: "more than listed: the first ones", records: many.String(),
+			want: fsutil.BadLines{Count: 14, First: []int{3, 5, 7, 9, 11, 13, 15, 17, 19, 21}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "run.report.ndjson")
+			w, err := OpenWriter(path, testHeader())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.WriteString(tc.records); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			st, err := Load(path, 10, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(st.Corrupt, tc.want) || st.Torn != tc.torn {
+				t.Fatalf("corrupt %+v torn %v, want %+v torn %v", st.Corrupt, st.Torn, tc.want, tc.torn)
+			}
+			// The lines are gone: a second resume has nothing to say.
+			if st, err := Load(path, 10, false); err != nil || st.Corrupt.Count != 0 || st.Torn {
+				t.Fatalf("second Load: corrupt %+v torn %v (%v)", st.Corrupt, st.Torn, err)
+			}
+		})
 	}
 }

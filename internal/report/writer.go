@@ -34,7 +34,7 @@ type Writer struct {
 // last line left by a kill is truncated away first. Whether the existing
 // header belongs to this run is the caller's decision (ReadHeader).
 func OpenWriter(path string, h Header) (*Writer, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	f, err := fsutil.OpenPrivate("report", path, os.O_RDWR|os.O_CREATE|os.O_APPEND)
 	if err != nil {
 		return nil, fmt.Errorf("open report: %w", err)
 	}
