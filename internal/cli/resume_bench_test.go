@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -52,7 +53,7 @@ func BenchmarkResumeStartup(b *testing.B) {
 	// The half-done state: a checkpoint with an intent per done row, and a
 	// report with one line per done row.
 	r := newRun()
-	if err := r.prepareInput(); err != nil {
+	if err := r.prepareInput(context.Background()); err != nil {
 		b.Fatal(err)
 	}
 	r.fingerprint = r.computeFingerprint("us-east-1")
@@ -84,7 +85,7 @@ func BenchmarkResumeStartup(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		r := newRun()
-		if err := r.prepareInput(); err != nil {
+		if err := r.prepareInput(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 		r.fingerprint = r.computeFingerprint("us-east-1")

@@ -89,7 +89,7 @@ func (r *run) do(ctx context.Context) error {
 	if err := r.fetchS3Input(ctx); err != nil {
 		return err
 	}
-	if err := r.prepareInput(); err != nil {
+	if err := r.prepareInput(ctx); err != nil {
 		return err
 	}
 	defer r.spool.Close()
@@ -283,7 +283,7 @@ func (r *run) do(ctx context.Context) error {
 }
 
 // prepareInput spools stdin, settles the format and makes the pre-pass.
-func (r *run) prepareInput() error {
+func (r *run) prepareInput(ctx context.Context) error {
 	o := r.o
 	if o.Action == batch.Rollback {
 		return r.prepareRollback()
@@ -321,8 +321,12 @@ func (r *run) prepareInput() error {
 		return usage(fmt.Errorf("open input: %w", err))
 	}
 	defer f.Close()
-	sum, err := input.Scan(f, r.format, r.countShard(func(row input.Row) string { return batch.DupKey(row, o.UserPoolID) }))
+	sum, err := input.Scan(ctx, f, r.format, r.countShard(func(row input.Row) string { return batch.DupKey(row, o.UserPoolID) }))
 	if err != nil {
+		if ctx.Err() != nil {
+			// Nothing was called yet: the same command starts afresh.
+			return fmt.Errorf("read input %s: %w", r.displayInput(), batch.ErrInterrupted)
+		}
 		if errors.Is(err, input.ErrNoColumns) {
 			return usage(fmt.Errorf("input %s: %w", r.displayInput(), err))
 		}

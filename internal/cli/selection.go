@@ -106,7 +106,7 @@ func (r *run) selectUsers(ctx context.Context, region string) error {
 			"modified_before", durationFlag{&o.ModifiedBefore}.String(), "users", n, "manifest", s.manifest)
 	}
 	o.Input = path
-	if err := r.prepareInput(); err != nil {
+	if err := r.prepareInput(ctx); err != nil {
 		return err
 	}
 	return r.checkColumns()

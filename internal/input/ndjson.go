@@ -56,9 +56,9 @@ func NewNDJSONReader(r io.Reader) (Reader, error) {
 }
 
 func newNDJSONReader(r io.Reader, maxLine int) (*ndjsonReader, error) {
-	// bufio's buffer is the line limit: ReadSlice fails with ErrBufferFull
-	// instead of growing.
-	nr := &ndjsonReader{br: bufio.NewReaderSize(r, maxLine), maxLine: maxLine}
+	// bufio's buffer is the line limit, its newline included: ReadSlice
+	// fails with ErrBufferFull instead of growing.
+	nr := &ndjsonReader{br: bufio.NewReaderSize(r, maxLine+1), maxLine: maxLine}
 	row, err := nr.next()
 	switch {
 	case errors.Is(err, io.EOF):

@@ -170,3 +170,34 @@ func TestNDJSONReader_AllocsPerRow(t *testing.T) {
 		t.Errorf("%.1f allocations per row, want at most 1", allocs)
 	}
 }
+
+func TestNDJSONReader_LineLimitBoundary(t *testing.T) {
+	const limit = 64
+	line := func(n int) string { // a valid object of n bytes
+		return `{"username":"` + strings.Repeat("a", n-len(`{"username":""}`)) + `"}`
+	}
+	tests := []struct {
+		name    string
+		input   string
+		wantErr bool
+	}{
+		{name: "exactly the limit", input: line(limit) + "\n", wantErr: false},
+		{name: "exactly the limit, CRLF", input: line(limit-1) + "\r\n", wantErr: false},
+		{name: "one byte over", input: line(limit+1) + "\n", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rd, err := newNDJSONReader(strings.NewReader(tt.input+`{"username":"next"}`), limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows := readAll(t, rd)
+			if len(rows) != 2 || rows[1].Username != "next" {
+				t.Fatalf("rows = %+v, want the line and the next one", rows)
+			}
+			if got := rows[0].Err != ""; got != tt.wantErr {
+				t.Errorf("row 1 = %+v, want invalid: %v", rows[0], tt.wantErr)
+			}
+		})
+	}
+}
