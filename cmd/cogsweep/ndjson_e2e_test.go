@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cogsweep/cogsweep/internal/fakecognito"
+	"github.com/cogsweep/cogsweep/internal/report"
 )
 
 // An NDJSON input with no newline never ends: the pre-pass reads it until a
@@ -79,4 +81,55 @@ func bytesRead(t *testing.T, pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// A bad first NDJSON line is one invalid row: the lines after it are acted
+// on, and only an input where no valid line carries a key column exits 2.
+func TestE2E_NDJSONBadFirstLine(t *testing.T) {
+	good := fmt.Sprintf(`{"username":%q}`+"\n"+`{"username":%q}`+"\n", name(1), name(2))
+	for _, tc := range []struct {
+		name  string
+		first string
+	}{
+		{name: "not JSON", first: "not json"},
+		{name: "username a number", first: `{"username":7}`},
+		{name: "no known key", first: `{"note":"x"}`},
+		{name: "a 2 MB line", first: `{"username":"` + strings.Repeat("x", 2<<20) + `"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, url := startFake(t, fakecognito.Options{}, 2)
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "users.ndjson"), tc.first+"\n"+good)
+			cmd := command(t, dir, url, "disable", "--user-pool-id", pool, "--input", "users.ndjson")
+			out, err := cmd.CombinedOutput()
+			if code := exitCode(err); code != 3 {
+				t.Fatalf("exit %d, want 3 (one invalid row)\n%s", code, out)
+			}
+			recs := lines(t, filepath.Join(dir, "users.disable.report.ndjson"))
+			if len(recs) != 3 || recs[1].Outcome != report.Invalid || recs[2].Outcome != report.Disabled || recs[3].Outcome != report.Disabled {
+				t.Fatalf("report %+v, want row 1 invalid and rows 2-3 disabled", recs)
+			}
+			for i := 1; i <= 2; i++ {
+				if u, _ := srv.User(pool, name(i)); !u.Disabled {
+					t.Errorf("%s not disabled", name(i))
+				}
+			}
+		})
+	}
+	t.Run("no valid line has a username", func(t *testing.T) {
+		_, url := startFake(t, fakecognito.Options{}, 2)
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "users.ndjson"), `{"username":7}`+"\nnot json\n"+`{"note":"x"}`+"\n")
+		cmd := command(t, dir, url, "disable", "--user-pool-id", pool, "--input", "users.ndjson")
+		if out, err := cmd.CombinedOutput(); exitCode(err) != 2 || !strings.Contains(string(out), "no username column") {
+			t.Fatalf("exit %d, want 2 naming the missing column\n%s", exitCode(err), out)
+		}
+	})
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }

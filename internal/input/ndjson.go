@@ -49,7 +49,8 @@ type ndjsonReader struct {
 type span struct{ start, end int }
 
 // NewNDJSONReader returns a Reader over r. It reads the first non-blank line
-// at once so Columns can report its fields (an empty input has none).
+// at once so Columns can report its fields from the start (an empty input
+// has none).
 // Lines longer than 1 MiB are invalid rows; memory stays bounded.
 func NewNDJSONReader(r io.Reader) (Reader, error) {
 	return newNDJSONReader(r, maxNDJSONLine)
@@ -67,21 +68,24 @@ func newNDJSONReader(r io.Reader, maxLine int) (*ndjsonReader, error) {
 		return nil, err
 	default:
 		nr.pending = &row
-		if row.Err == "" {
-			nr.cols = Columns{
-				Username:    nr.seen[fUsername],
-				Sub:         nr.seen[fSub],
-				Email:       nr.seen[fEmail],
-				UserPoolID:  nr.seen[fUserPoolID],
-				AccessToken: nr.seen[fAccessToken],
-			}
-		}
 	}
 	return nr, nil
 }
 
-// Columns reports the known fields of the first non-blank line.
+// Columns reports the known fields that the valid lines read so far carry,
+// all of them together: NDJSON lines are independent, so a bad or sparse
+// first line does not decide what the input has. After the last row it is
+// the whole input's (Scan reads it then).
 func (nr *ndjsonReader) Columns() Columns { return nr.cols }
+
+// addColumns adds the fields of the line just decoded to Columns.
+func (nr *ndjsonReader) addColumns() {
+	nr.cols.Username = nr.cols.Username || nr.seen[fUsername]
+	nr.cols.Sub = nr.cols.Sub || nr.seen[fSub]
+	nr.cols.Email = nr.cols.Email || nr.seen[fEmail]
+	nr.cols.UserPoolID = nr.cols.UserPoolID || nr.seen[fUserPoolID]
+	nr.cols.AccessToken = nr.cols.AccessToken || nr.seen[fAccessToken]
+}
 
 // Next returns the next non-blank line as a Row; a line that is not a JSON
 // object, or gives a known field a value that is not a string, comes back
@@ -167,6 +171,7 @@ func (nr *ndjsonReader) decode(raw []byte) Row {
 		row.Err = msg
 		return row
 	}
+	nr.addColumns()
 	vals := string(nr.vals) // one allocation for all the fields of the line
 	value := func(f field) string {
 		if !nr.seen[f] {

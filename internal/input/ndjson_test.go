@@ -17,12 +17,16 @@ func TestNDJSONReader_Columns(t *testing.T) {
 	}{
 		{name: "empty input", input: "", want: Columns{}},
 		{name: "only blank lines", input: "\n  \r\n\t\n", want: Columns{}},
-		{name: "first line decides", input: `{"email":"a@example.com"}` + "\n" + `{"username":"bob"}`, want: Columns{Email: true}, rows: 2},
+		{name: "union of the lines", input: `{"email":"a@example.com"}` + "\n" + `{"username":"bob"}`, want: Columns{Email: true, Username: true}, rows: 2},
 		{name: "all aliases are username", input: `{"cognito:username":"a"}`, want: Columns{Username: true}, rows: 1},
 		{name: "null counts as present", input: `{"username":"a","sub":null}`, want: Columns{Username: true, Sub: true}, rows: 1},
 		{name: "escaped key", input: `{"user\u005fpool_id":"p_1","username":"a"}`, want: Columns{Username: true, UserPoolID: true}, rows: 1},
 		{name: "unknown keys only", input: `{"name":"a","age":3}`, want: Columns{}, rows: 1},
-		{name: "invalid first line has none", input: "{oops\n" + `{"username":"bob"}`, want: Columns{}, rows: 2},
+		{name: "first line not JSON", input: "{oops\n" + `{"username":"bob"}`, want: Columns{Username: true}, rows: 2},
+		{name: "first line of a wrong type", input: `{"username":7}` + "\n" + `{"username":"bob"}`, want: Columns{Username: true}, rows: 2},
+		{name: "first line with no known key", input: `{"note":"x"}` + "\n" + `{"username":"bob"}`, want: Columns{Username: true}, rows: 2},
+		{name: "invalid lines add nothing", input: `{"username":"bob"}` + "\n" + `{"sub":7}` + "\n" + `{"email":"e","x":}`, want: Columns{Username: true}, rows: 3},
+		{name: "only invalid lines", input: `{"username":7}` + "\n" + `["username"]`, want: Columns{}, rows: 2},
 		{name: "blank lines before the first", input: "\n\n" + `{"access_token":"t"}`, want: Columns{AccessToken: true}, rows: 1},
 	}
 	for _, tt := range tests {
@@ -31,11 +35,11 @@ func TestNDJSONReader_Columns(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := rd.Columns(); got != tt.want {
-				t.Errorf("Columns = %+v, want %+v", got, tt.want)
-			}
 			if got := len(readAll(t, rd)); got != tt.rows {
 				t.Errorf("%d rows, want %d", got, tt.rows)
+			}
+			if got := rd.Columns(); got != tt.want {
+				t.Errorf("Columns after the last row = %+v, want %+v", got, tt.want)
 			}
 		})
 	}

@@ -65,7 +65,6 @@ func ScanWithOptions(ctx context.Context, r io.Reader, f Format, key func(Row) s
 	if err != nil {
 		return Summary{}, scanError(ctx, err)
 	}
-	sum.Columns = rd.Columns()
 	for {
 		row, err := rd.Next()
 		if errors.Is(err, io.EOF) {
@@ -87,6 +86,8 @@ func ScanWithOptions(ctx context.Context, r io.Reader, f Format, key func(Row) s
 			}
 		}
 	}
+	// Only now: NDJSON's columns are those of all its valid lines.
+	sum.Columns = rd.Columns()
 	// The fingerprint covers every byte, even any the parser left unread.
 	if _, err := io.Copy(io.Discard, tee); err != nil {
 		return Summary{}, scanError(ctx, err)

@@ -58,8 +58,34 @@ func TestScan_NDJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Rows != 3 || !sum.Dups.Maybe("a") || sum.Dups.Maybe("x") || sum.Columns != (Columns{Username: true}) {
+	if sum.Rows != 3 || !sum.Dups.Maybe("a") || sum.Dups.Maybe("x") || sum.Columns != (Columns{Username: true, Sub: true}) {
 		t.Errorf("summary = %+v", sum)
+	}
+}
+
+// NDJSON lines are independent: a bad first line is one invalid row and
+// the columns are those the valid lines carry.
+func TestScan_NDJSONBadFirstLine(t *testing.T) {
+	good := `{"username":"a"}` + "\n" + `{"username":"b"}` + "\n"
+	tests := []struct {
+		name  string
+		first string
+	}{
+		{name: "not JSON", first: "not json"},
+		{name: "username a number", first: `{"username":7}`},
+		{name: "no known key", first: `{"note":"x"}`},
+		{name: "over the line limit", first: `{"username":"` + strings.Repeat("x", 2<<20) + `"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sum, err := Scan(context.Background(), strings.NewReader(tt.first+"\n"+good), NDJSON, usernameKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Rows != 3 || sum.Columns != (Columns{Username: true}) {
+				t.Errorf("Rows = %d, Columns = %+v; want 3 rows with a username column", sum.Rows, sum.Columns)
+			}
+		})
 	}
 }
 
