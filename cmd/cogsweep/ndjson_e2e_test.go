@@ -133,3 +133,32 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// A delete of {"username":"u1","username":"u2"} would act on a guess: the
+// row is invalid, naming the key, and neither user is deleted; the same
+// value repeated is fine.
+func TestE2E_NDJSONRepeatedKey(t *testing.T) {
+	srv, url := startFake(t, fakecognito.Options{}, 4)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "users.ndjson"),
+		fmt.Sprintf(`{"username":%q,"username":%q}`+"\n", name(1), name(2))+
+			fmt.Sprintf(`{"cognito:username":%q,"username":%q}`+"\n", name(3), name(3)))
+	cmd := command(t, dir, url, "delete", "--user-pool-id", pool, "--confirm-pool-id", pool, "--max-fraction", "1",
+		"--input", "users.ndjson")
+	out, err := cmd.CombinedOutput()
+	if code := exitCode(err); code != 3 {
+		t.Fatalf("exit %d, want 3 (one invalid row)\n%s", code, out)
+	}
+	recs := lines(t, filepath.Join(dir, "users.delete.report.ndjson"))
+	if r := recs[1]; r.Outcome != report.Invalid || !strings.Contains(r.Message, `key "username" twice`) {
+		t.Errorf("row 1 = %+v, want invalid naming the repeated key", r)
+	}
+	if r := recs[2]; r.Outcome != report.Deleted {
+		t.Errorf("row 2 = %+v, want deleted (the same value twice)", r)
+	}
+	for i, want := range map[int]bool{1: true, 2: true, 3: false, 4: true} {
+		if _, ok := srv.User(pool, name(i)); ok != want {
+			t.Errorf("%s in the pool: %v, want %v", name(i), ok, want)
+		}
+	}
+}

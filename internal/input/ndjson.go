@@ -15,8 +15,10 @@ import (
 const maxNDJSONLine = 1 << 20
 
 // ndjsonKeys maps the keys cogsweep reads to Row fields. Keys match exactly,
-// as CSV headers do; of two keys for the same field the first in the line
-// wins, as the first column does in CSV.
+// as CSV headers do. A field given twice in a line (one key repeated, or two
+// keys of one field) must have one value: with two, acting on either would
+// be a guess (jq takes the last, the first cogsweep took the first), so the
+// row is invalid (see takeValue).
 var ndjsonKeys = map[string]field{
 	"username":         fUsername,
 	"Username":         fUsername,
@@ -41,9 +43,10 @@ type ndjsonReader struct {
 	pending *Row  // the first row, read early for Columns
 	err     error // error that ended the input, returned after pending
 
-	vals  []byte        // values of the current line, back to back
-	spans [nFields]span // where each field's value sits in vals
-	seen  [nFields]bool // which fields the current line has
+	vals  []byte          // values of the current line, back to back
+	spans [nFields]span   // where each field's value sits in vals
+	seen  [nFields]bool   // which fields the current line has
+	keys  [nFields][]byte // the key that gave each field, raw, within the line
 }
 
 type span struct{ start, end int }
@@ -197,28 +200,9 @@ func (nr *ndjsonReader) scanObject(raw []byte) string {
 		i = skipSpace(raw, keyEnd)
 		i = skipSpace(raw, i+1) // the colon
 		valEnd := valueEnd(raw, i)
-		f, known := lookupKey(key)
-		if known && !nr.seen[f] {
-			switch raw[i] {
-			case '"':
-				start := len(nr.vals)
-				v := raw[i+1 : valEnd-1]
-				if bytes.IndexByte(v, '\\') < 0 {
-					nr.vals = append(nr.vals, v...)
-				} else {
-					var s string
-					if err := json.Unmarshal(raw[i:valEnd], &s); err != nil {
-						return fmt.Sprintf("ndjson: line %d is not valid JSON", nr.line)
-					}
-					nr.vals = append(nr.vals, s...)
-				}
-				nr.spans[f] = span{start, len(nr.vals)}
-				nr.seen[f] = true
-			case 'n': // null: as if the key were absent, but it counts as a column
-				nr.seen[f] = true
-				nr.spans[f] = span{len(nr.vals), len(nr.vals)}
-			default:
-				return fmt.Sprintf("ndjson: field %q on line %d is a JSON %s, not a string", keyName(key), nr.line, kindOf(raw[i]))
+		if f, known := lookupKey(key); known {
+			if msg := nr.takeValue(f, key, raw[i:valEnd]); msg != "" {
+				return msg
 			}
 		}
 		i = skipSpace(raw, valEnd)
@@ -227,6 +211,60 @@ func (nr *ndjsonReader) scanObject(raw []byte) string {
 		}
 	}
 	return ""
+}
+
+// takeValue copies the value of field f, given by key, into nr.vals. A
+// field seen before keeps its first value if this one is the same (after
+// trimming, as the Row would carry it; null counts as ""), and otherwise the
+// line is invalid. It returns an error text, or "".
+func (nr *ndjsonReader) takeValue(f field, key, val []byte) string {
+	start := len(nr.vals)
+	switch val[0] {
+	case '"':
+		v := val[1 : len(val)-1]
+		if bytes.IndexByte(v, '\\') < 0 {
+			nr.vals = append(nr.vals, v...)
+		} else {
+			var s string
+			if err := json.Unmarshal(val, &s); err != nil {
+				return fmt.Sprintf("ndjson: line %d is not valid JSON", nr.line)
+			}
+			nr.vals = append(nr.vals, s...)
+		}
+	case 'n': // null: as if the key were absent, but it counts as a column
+	default:
+		return fmt.Sprintf("ndjson: field %q on line %d is a JSON %s, not a string", keyName(key), nr.line, kindOf(val[0]))
+	}
+	if !nr.seen[f] {
+		nr.spans[f], nr.keys[f], nr.seen[f] = span{start, len(nr.vals)}, key, true
+		return ""
+	}
+	first := nr.spans[f]
+	same := bytes.Equal(bytes.TrimSpace(nr.vals[first.start:first.end]), bytes.TrimSpace(nr.vals[start:]))
+	nr.vals = nr.vals[:start]
+	if same {
+		return ""
+	}
+	// Name the keys, never the values (one may be a token).
+	if k1, k2 := keyName(nr.keys[f]), keyName(key); k1 != k2 {
+		return fmt.Sprintf("ndjson: line %d has keys %q and %q with different values (both name the %s)", nr.line, k1, k2, fieldName(f))
+	}
+	return fmt.Sprintf("ndjson: line %d has key %q twice, with different values", nr.line, keyName(key))
+}
+
+// fieldName names a field in messages.
+func fieldName(f field) string {
+	switch f {
+	case fUsername:
+		return "username"
+	case fUserPoolID:
+		return "user_pool_id"
+	case fAccessToken:
+		return "access_token"
+	case fSub:
+		return "sub"
+	}
+	return "email"
 }
 
 // lookupKey finds the field of a raw (still escaped) key.
