@@ -208,7 +208,7 @@ func dupSet(t *testing.T, rows []input.Row) *input.DupSet {
 	for _, r := range rows {
 		b = append(b, r.Email+"\n"...)
 	}
-	sum, err := input.Scan(bytes.NewReader(b), input.CSV, func(r input.Row) string { return DupKey(r, emailPool) })
+	sum, err := input.Scan(context.Background(), bytes.NewReader(b), input.CSV, func(r input.Row) string { return DupKey(r, emailPool) })
 	if err != nil {
 		t.Fatal(err)
 	}

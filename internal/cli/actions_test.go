@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -461,7 +462,9 @@ func TestRollback_SparseUnorderedRows_AbortFillsOnlyExistingRows(t *testing.T) {
 }
 
 // Rows a run does not reach get not_attempted lines; a token row's names it
-// by fingerprint and claim, never by the token.
+// by fingerprint and claim, never by the token. The signal comes with the
+// first row's call: a signal during the pre-pass stops the run before its
+// report exists (the number of rows is not known yet).
 func TestActions_TokenRowsNotReached(t *testing.T) {
 	awsEnv(t)
 	noCredentials(t)
@@ -470,25 +473,34 @@ func TestActions_TokenRowsNotReached(t *testing.T) {
 	if err := b.srv.CreatePool(pool, fakecognito.PoolOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.srv.AddUser(pool, fakecognito.User{Username: "amy"}); err != nil {
-		t.Fatal(err)
+	for _, u := range []string{"amy", "bob"} {
+		if err := b.srv.AddUser(pool, fakecognito.User{Username: u}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	tok := b.srv.IssueToken(pool, "amy")
+	amy, bob := b.srv.IssueToken(pool, "amy"), b.srv.IssueToken(pool, "bob")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".DeleteUser") {
+			cancel() // a signal while row 1 is in flight, before row 2
+		}
+		b.srv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(hs.Close)
 	dir := t.TempDir()
 	t.Chdir(dir)
-	writeFile(t, dir, "requests.csv", "access_token\n"+tok+"\n")
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel() // a signal before the first row
-	res := cogsweep(ctx, t, "self-delete", "--input", "requests.csv", "--endpoint-url", b.url, "--progress", "off")
+	writeFile(t, dir, "requests.csv", "access_token\n"+amy+"\n"+bob+"\n")
+	res := cogsweep(ctx, t, "self-delete", "--input", "requests.csv", "--endpoint-url", hs.URL, "--progress", "off", "--concurrency", "1")
 	if res.code != ExitInterrupted {
 		t.Fatalf("exit %d, want %d\n%s", res.code, ExitInterrupted, res.stderr)
 	}
 	_, recs := readReport(t, "requests.self-delete.report.ndjson")
-	r := recs[1]
-	if r.Outcome != report.NotAttempted || r.Username != "amy" || r.ResolvedBy != "token_claim" || r.TokenSHA256 != input.TokenFingerprint(tok) {
-		t.Fatalf("row 1: %+v", r)
+	r := recs[2]
+	if r.Outcome != report.NotAttempted || r.Username != "bob" || r.ResolvedBy != "token_claim" || r.TokenSHA256 != input.TokenFingerprint(bob) {
+		t.Fatalf("row 2: %+v", r)
 	}
-	if _, ok := b.srv.User(pool, "amy"); !ok {
-		t.Fatal("amy was deleted by an interrupted run")
+	if _, ok := b.srv.User(pool, "bob"); !ok {
+		t.Fatal("bob was deleted by an interrupted run")
 	}
 }

@@ -327,8 +327,12 @@ func (r *run) prepareInput(ctx context.Context) error {
 		return usage(fmt.Errorf("open input: %w", err))
 	}
 	defer f.Close()
-	sum, err := input.Scan(f, r.format, r.countShard(func(row input.Row) string { return batch.DupKey(row, o.UserPoolID) }))
+	sum, err := input.Scan(ctx, f, r.format, r.countShard(func(row input.Row) string { return batch.DupKey(row, o.UserPoolID) }))
 	if err != nil {
+		if ctx.Err() != nil {
+			// Nothing was called yet: the same command starts afresh.
+			return fmt.Errorf("read input %s: %w", r.displayInput(), batch.ErrInterrupted)
+		}
 		if errors.Is(err, input.ErrNoColumns) {
 			return usage(fmt.Errorf("input %s: %w", r.displayInput(), err))
 		}

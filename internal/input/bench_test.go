@@ -2,6 +2,7 @@ package input
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -80,7 +81,7 @@ func BenchmarkScan(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			opts := ScanOptions{RunSize: bc.runSize, TempDir: b.TempDir()}
 			for b.Loop() {
-				sum, err := ScanWithOptions(bytes.NewReader(data), CSV, func(r Row) string { return r.Username }, opts)
+				sum, err := ScanWithOptions(context.Background(), bytes.NewReader(data), CSV, func(r Row) string { return r.Username }, opts)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -2,6 +2,7 @@ package input
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -119,7 +120,7 @@ func TestReader_Fixtures(t *testing.T) {
 				if !errors.Is(err, ErrNoColumns) {
 					t.Fatalf("Open error = %v, want ErrNoColumns", err)
 				}
-				if _, err := Scan(bytes.NewReader(data), format, nil); !errors.Is(err, ErrNoColumns) {
+				if _, err := Scan(context.Background(), bytes.NewReader(data), format, nil); !errors.Is(err, ErrNoColumns) {
 					t.Fatalf("Scan error = %v, want ErrNoColumns", err)
 				}
 				return
@@ -143,7 +144,7 @@ func TestReader_Fixtures(t *testing.T) {
 				t.Errorf("rows:\n%s\nwant:\n%s", g, raw)
 			}
 
-			sum, err := Scan(bytes.NewReader(data), format, func(r Row) string { return r.ID() })
+			sum, err := Scan(context.Background(), bytes.NewReader(data), format, func(r Row) string { return r.ID() })
 			if err != nil {
 				t.Fatalf("Scan: %v", err)
 			}

@@ -15,8 +15,10 @@ import (
 const maxNDJSONLine = 1 << 20
 
 // ndjsonKeys maps the keys cogsweep reads to Row fields. Keys match exactly,
-// as CSV headers do; of two keys for the same field the first in the line
-// wins, as the first column does in CSV.
+// as CSV headers do. A field given twice in a line (one key repeated, or two
+// keys of one field) must have one value: with two, acting on either would
+// be a guess (jq takes the last, the first cogsweep took the first), so the
+// row is invalid (see takeValue).
 var ndjsonKeys = map[string]field{
 	"username":         fUsername,
 	"Username":         fUsername,
@@ -41,24 +43,26 @@ type ndjsonReader struct {
 	pending *Row  // the first row, read early for Columns
 	err     error // error that ended the input, returned after pending
 
-	vals  []byte        // values of the current line, back to back
-	spans [nFields]span // where each field's value sits in vals
-	seen  [nFields]bool // which fields the current line has
+	vals  []byte          // values of the current line, back to back
+	spans [nFields]span   // where each field's value sits in vals
+	seen  [nFields]bool   // which fields the current line has
+	keys  [nFields][]byte // the key that gave each field, raw, within the line
 }
 
 type span struct{ start, end int }
 
 // NewNDJSONReader returns a Reader over r. It reads the first non-blank line
-// at once so Columns can report its fields (an empty input has none).
+// at once so Columns can report its fields from the start (an empty input
+// has none).
 // Lines longer than 1 MiB are invalid rows; memory stays bounded.
 func NewNDJSONReader(r io.Reader) (Reader, error) {
 	return newNDJSONReader(r, maxNDJSONLine)
 }
 
 func newNDJSONReader(r io.Reader, maxLine int) (*ndjsonReader, error) {
-	// bufio's buffer is the line limit: ReadSlice fails with ErrBufferFull
-	// instead of growing.
-	nr := &ndjsonReader{br: bufio.NewReaderSize(r, maxLine), maxLine: maxLine}
+	// bufio's buffer is the line limit, its newline included: ReadSlice
+	// fails with ErrBufferFull instead of growing.
+	nr := &ndjsonReader{br: bufio.NewReaderSize(r, maxLine+1), maxLine: maxLine}
 	row, err := nr.next()
 	switch {
 	case errors.Is(err, io.EOF):
@@ -67,21 +71,24 @@ func newNDJSONReader(r io.Reader, maxLine int) (*ndjsonReader, error) {
 		return nil, err
 	default:
 		nr.pending = &row
-		if row.Err == "" {
-			nr.cols = Columns{
-				Username:    nr.seen[fUsername],
-				Sub:         nr.seen[fSub],
-				Email:       nr.seen[fEmail],
-				UserPoolID:  nr.seen[fUserPoolID],
-				AccessToken: nr.seen[fAccessToken],
-			}
-		}
 	}
 	return nr, nil
 }
 
-// Columns reports the known fields of the first non-blank line.
+// Columns reports the known fields that the valid lines read so far carry,
+// all of them together: NDJSON lines are independent, so a bad or sparse
+// first line does not decide what the input has. After the last row it is
+// the whole input's (Scan reads it then).
 func (nr *ndjsonReader) Columns() Columns { return nr.cols }
+
+// addColumns adds the fields of the line just decoded to Columns.
+func (nr *ndjsonReader) addColumns() {
+	nr.cols.Username = nr.cols.Username || nr.seen[fUsername]
+	nr.cols.Sub = nr.cols.Sub || nr.seen[fSub]
+	nr.cols.Email = nr.cols.Email || nr.seen[fEmail]
+	nr.cols.UserPoolID = nr.cols.UserPoolID || nr.seen[fUserPoolID]
+	nr.cols.AccessToken = nr.cols.AccessToken || nr.seen[fAccessToken]
+}
 
 // Next returns the next non-blank line as a Row; a line that is not a JSON
 // object, or gives a known field a value that is not a string, comes back
@@ -167,6 +174,7 @@ func (nr *ndjsonReader) decode(raw []byte) Row {
 		row.Err = msg
 		return row
 	}
+	nr.addColumns()
 	vals := string(nr.vals) // one allocation for all the fields of the line
 	value := func(f field) string {
 		if !nr.seen[f] {
@@ -192,28 +200,9 @@ func (nr *ndjsonReader) scanObject(raw []byte) string {
 		i = skipSpace(raw, keyEnd)
 		i = skipSpace(raw, i+1) // the colon
 		valEnd := valueEnd(raw, i)
-		f, known := lookupKey(key)
-		if known && !nr.seen[f] {
-			switch raw[i] {
-			case '"':
-				start := len(nr.vals)
-				v := raw[i+1 : valEnd-1]
-				if bytes.IndexByte(v, '\\') < 0 {
-					nr.vals = append(nr.vals, v...)
-				} else {
-					var s string
-					if err := json.Unmarshal(raw[i:valEnd], &s); err != nil {
-						return fmt.Sprintf("ndjson: line %d is not valid JSON", nr.line)
-					}
-					nr.vals = append(nr.vals, s...)
-				}
-				nr.spans[f] = span{start, len(nr.vals)}
-				nr.seen[f] = true
-			case 'n': // null: as if the key were absent, but it counts as a column
-				nr.seen[f] = true
-				nr.spans[f] = span{len(nr.vals), len(nr.vals)}
-			default:
-				return fmt.Sprintf("ndjson: field %q on line %d is a JSON %s, not a string", keyName(key), nr.line, kindOf(raw[i]))
+		if f, known := lookupKey(key); known {
+			if msg := nr.takeValue(f, key, raw[i:valEnd]); msg != "" {
+				return msg
 			}
 		}
 		i = skipSpace(raw, valEnd)
@@ -222,6 +211,60 @@ func (nr *ndjsonReader) scanObject(raw []byte) string {
 		}
 	}
 	return ""
+}
+
+// takeValue copies the value of field f, given by key, into nr.vals. A
+// field seen before keeps its first value if this one is the same (after
+// trimming, as the Row would carry it; null counts as ""), and otherwise the
+// line is invalid. It returns an error text, or "".
+func (nr *ndjsonReader) takeValue(f field, key, val []byte) string {
+	start := len(nr.vals)
+	switch val[0] {
+	case '"':
+		v := val[1 : len(val)-1]
+		if bytes.IndexByte(v, '\\') < 0 {
+			nr.vals = append(nr.vals, v...)
+		} else {
+			var s string
+			if err := json.Unmarshal(val, &s); err != nil {
+				return fmt.Sprintf("ndjson: line %d is not valid JSON", nr.line)
+			}
+			nr.vals = append(nr.vals, s...)
+		}
+	case 'n': // null: as if the key were absent, but it counts as a column
+	default:
+		return fmt.Sprintf("ndjson: field %q on line %d is a JSON %s, not a string", keyName(key), nr.line, kindOf(val[0]))
+	}
+	if !nr.seen[f] {
+		nr.spans[f], nr.keys[f], nr.seen[f] = span{start, len(nr.vals)}, key, true
+		return ""
+	}
+	first := nr.spans[f]
+	same := bytes.Equal(bytes.TrimSpace(nr.vals[first.start:first.end]), bytes.TrimSpace(nr.vals[start:]))
+	nr.vals = nr.vals[:start]
+	if same {
+		return ""
+	}
+	// Name the keys, never the values (one may be a token).
+	if k1, k2 := keyName(nr.keys[f]), keyName(key); k1 != k2 {
+		return fmt.Sprintf("ndjson: line %d has keys %q and %q with different values (both name the %s)", nr.line, k1, k2, fieldName(f))
+	}
+	return fmt.Sprintf("ndjson: line %d has key %q twice, with different values", nr.line, keyName(key))
+}
+
+// fieldName names a field in messages.
+func fieldName(f field) string {
+	switch f {
+	case fUsername:
+		return "username"
+	case fUserPoolID:
+		return "user_pool_id"
+	case fAccessToken:
+		return "access_token"
+	case fSub:
+		return "sub"
+	}
+	return "email"
 }
 
 // lookupKey finds the field of a raw (still escaped) key.

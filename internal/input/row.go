@@ -60,7 +60,7 @@ func TokenFingerprint(token string) string {
 }
 
 // Columns says which of the known columns (CSV) or fields (NDJSON) the input
-// has. For NDJSON it is what the first non-blank line carries.
+// has. For NDJSON it is what its valid lines carry, any of them.
 type Columns struct {
 	Username, Sub, Email, UserPoolID, AccessToken bool
 }

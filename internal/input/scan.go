@@ -1,6 +1,7 @@
 package input
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -36,16 +37,18 @@ type ScanOptions struct {
 
 // Scan reads the whole input once, streaming, with default options. See
 // ScanWithOptions.
-func Scan(r io.Reader, f Format, key func(Row) string) (Summary, error) {
-	return ScanWithOptions(r, f, key, ScanOptions{})
+func Scan(ctx context.Context, r io.Reader, f Format, key func(Row) string) (Summary, error) {
+	return ScanWithOptions(ctx, r, f, key, ScanOptions{})
 }
 
 // ScanWithOptions reads the whole input once, streaming: it counts rows,
 // hashes the raw bytes, finds the first quote error and the keys that
 // repeat (key may be nil: no duplicate detection; an empty key is skipped).
 // Memory stays bounded by opts.RunSize whatever the input size. A CSV header
-// without a known column fails with ErrNoColumns.
-func ScanWithOptions(r io.Reader, f Format, key func(Row) string, opts ScanOptions) (sum Summary, err error) {
+// without a known column fails with ErrNoColumns. Once ctx ends it stops
+// with ctx.Err(): an input may never end (/dev/zero, a line with no
+// newline), and only a signal stops reading it.
+func ScanWithOptions(ctx context.Context, r io.Reader, f Format, key func(Row) string, opts ScanOptions) (sum Summary, err error) {
 	if opts.RunSize <= 0 {
 		opts.RunSize = defaultRunSize
 	}
@@ -57,19 +60,18 @@ func ScanWithOptions(r io.Reader, f Format, key func(Row) string, opts ScanOptio
 	}()
 
 	h := sha256.New()
-	tee := io.TeeReader(r, h)
+	tee := io.TeeReader(ctxReader{ctx: ctx, r: r}, h)
 	rd, err := Open(tee, f)
 	if err != nil {
-		return Summary{}, fmt.Errorf("scan input: %w", err)
+		return Summary{}, scanError(ctx, err)
 	}
-	sum.Columns = rd.Columns()
 	for {
 		row, err := rd.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return Summary{}, fmt.Errorf("scan input: %w", err)
+			return Summary{}, scanError(ctx, err)
 		}
 		sum.Rows++
 		if row.QuoteErr && sum.FirstQuoteErrLine == 0 {
@@ -84,13 +86,39 @@ func ScanWithOptions(r io.Reader, f Format, key func(Row) string, opts ScanOptio
 			}
 		}
 	}
+	// Only now: NDJSON's columns are those of all its valid lines.
+	sum.Columns = rd.Columns()
 	// The fingerprint covers every byte, even any the parser left unread.
 	if _, err := io.Copy(io.Discard, tee); err != nil {
-		return Summary{}, fmt.Errorf("scan input: %w", err)
+		return Summary{}, scanError(ctx, err)
 	}
 	sum.SHA256 = hex.EncodeToString(h.Sum(nil))
 	if sum.Dups, err = finder.finish(); err != nil {
 		return Summary{}, fmt.Errorf("scan input: %w", err)
 	}
 	return sum, nil
+}
+
+// scanError wraps a failure of the pre-pass; once ctx ended, whatever the
+// reader made of it, the cause is ctx's.
+func scanError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return fmt.Errorf("scan input: %w", err)
+}
+
+// ctxReader fails every Read once ctx ended. The readers beneath Scan never
+// block on it for long (a file, or stdin already spooled), so checking
+// before each Read is enough to stop a read that would never end.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }

@@ -2,6 +2,7 @@ package input
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -28,7 +29,7 @@ func TestScan_Summary(t *testing.T) {
 		",nobody@example.com\r\n" +
 		"\"carol\"x,c@example.com\r\n" +
 		"bob,b2@example.com\r\n"
-	sum, err := Scan(strings.NewReader(input), CSV, usernameKey)
+	sum, err := Scan(context.Background(), strings.NewReader(input), CSV, usernameKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,12 +54,38 @@ func TestScan_Summary(t *testing.T) {
 
 func TestScan_NDJSON(t *testing.T) {
 	input := `{"username":"a"}` + "\n\n" + `{"username":"a"}` + "\n" + `{"sub":"x"}`
-	sum, err := Scan(strings.NewReader(input), NDJSON, func(r Row) string { return r.ID() })
+	sum, err := Scan(context.Background(), strings.NewReader(input), NDJSON, func(r Row) string { return r.ID() })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Rows != 3 || !sum.Dups.Maybe("a") || sum.Dups.Maybe("x") || sum.Columns != (Columns{Username: true}) {
+	if sum.Rows != 3 || !sum.Dups.Maybe("a") || sum.Dups.Maybe("x") || sum.Columns != (Columns{Username: true, Sub: true}) {
 		t.Errorf("summary = %+v", sum)
+	}
+}
+
+// NDJSON lines are independent: a bad first line is one invalid row and
+// the columns are those the valid lines carry.
+func TestScan_NDJSONBadFirstLine(t *testing.T) {
+	good := `{"username":"a"}` + "\n" + `{"username":"b"}` + "\n"
+	tests := []struct {
+		name  string
+		first string
+	}{
+		{name: "not JSON", first: "not json"},
+		{name: "username a number", first: `{"username":7}`},
+		{name: "no known key", first: `{"note":"x"}`},
+		{name: "over the line limit", first: `{"username":"` + strings.Repeat("x", 2<<20) + `"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sum, err := Scan(context.Background(), strings.NewReader(tt.first+"\n"+good), NDJSON, usernameKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Rows != 3 || sum.Columns != (Columns{Username: true}) {
+				t.Errorf("Rows = %d, Columns = %+v; want 3 rows with a username column", sum.Rows, sum.Columns)
+			}
+		})
 	}
 }
 
@@ -76,7 +103,7 @@ func TestScan_Errors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := Scan(tt.r, tt.f, usernameKey); !errors.Is(err, tt.want) {
+			if _, err := Scan(context.Background(), tt.r, tt.f, usernameKey); !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
 		})
@@ -110,7 +137,7 @@ func TestScan_SpillMatchesOracle(t *testing.T) {
 				b.WriteString(k + "\n")
 			}
 			dir := t.TempDir()
-			sum, err := ScanWithOptions(strings.NewReader(b.String()), CSV, usernameKey, ScanOptions{RunSize: tc.runSize, TempDir: dir})
+			sum, err := ScanWithOptions(context.Background(), strings.NewReader(b.String()), CSV, usernameKey, ScanOptions{RunSize: tc.runSize, TempDir: dir})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -159,7 +186,7 @@ func TestDupFinder_Spills(t *testing.T) {
 
 func TestScan_UnwritableTempDir(t *testing.T) {
 	input := "username\na\nb\nc\n"
-	_, err := ScanWithOptions(strings.NewReader(input), CSV, usernameKey,
+	_, err := ScanWithOptions(context.Background(), strings.NewReader(input), CSV, usernameKey,
 		ScanOptions{RunSize: 1, TempDir: "/nonexistent/cogsweep"})
 	if err == nil {
 		t.Fatal("Scan succeeded without a place to spill")
@@ -213,7 +240,7 @@ func TestScan_EndToEndWithTracker(t *testing.T) {
 		fmt.Fprintf(&b, "u%d\n", i%600)
 	}
 	data := b.Bytes()
-	sum, err := ScanWithOptions(bytes.NewReader(data), CSV, usernameKey, ScanOptions{RunSize: 50, TempDir: t.TempDir()})
+	sum, err := ScanWithOptions(context.Background(), bytes.NewReader(data), CSV, usernameKey, ScanOptions{RunSize: 50, TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,5 +261,55 @@ func TestScan_EndToEndWithTracker(t *testing.T) {
 	}
 	if dups != 400 {
 		t.Errorf("%d duplicates, want 400", dups)
+	}
+}
+
+// endless serves fill bytes forever (up to limit, so that a Scan that does
+// not stop fails instead of hanging) and calls cancel once it has served
+// after bytes.
+type endless struct {
+	fill          byte
+	served, after int
+	limit         int
+	cancel        func()
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	if e.served >= e.limit {
+		return 0, io.EOF
+	}
+	p = p[:min(len(p), e.limit-e.served)]
+	for i := range p {
+		p[i] = e.fill
+	}
+	e.served += len(p)
+	if e.served >= e.after {
+		e.cancel()
+	}
+	return len(p), nil
+}
+
+func TestScan_StopsWhenCancelled(t *testing.T) {
+	tests := []struct {
+		name string
+		f    Format
+		fill byte
+	}{
+		{name: "ndjson line with no newline", f: NDJSON, fill: 0},
+		{name: "ndjson blank lines only", f: NDJSON, fill: '\n'},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			r := &endless{fill: tt.fill, after: 8 << 20, limit: 64 << 20, cancel: cancel}
+			_, err := Scan(ctx, r, tt.f, usernameKey)
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("err = %v, want context.Canceled", err)
+			}
+			if r.served >= r.limit {
+				t.Errorf("read all %d bytes after the cancel at %d", r.served, r.after)
+			}
+		})
 	}
 }
