@@ -445,7 +445,7 @@ func (r *run) openCheckpoint() (*checkpoint.Journal, bool, error) {
 	)
 	if r.o.Restart {
 		var archived []string
-		j, archived, err = checkpoint.Restart(r.checkpointPath, r.archiveAlso()...)
+		j, archived, err = checkpoint.Restart(r.checkpointPath, nil, r.archiveAlso()...)
 		if len(archived) > 0 {
 			r.log.Info("--restart: archived the previous run", "files", archived)
 		}
@@ -471,7 +471,7 @@ func (r *run) openCheckpoint() (*checkpoint.Journal, bool, error) {
 			r.checkpointPath, st.Header.Action, st.Header.Input, lastStatus(st)))
 	}
 	if st.HasHeader || fileNonEmpty(r.reportPath) {
-		archived, err := j.Reset(r.archiveAlso()...)
+		archived, err := j.Reset(nil, r.archiveAlso()...)
 		if err != nil {
 			j.Close()
 			return nil, false, fmt.Errorf("archive the previous run: %w", err)
