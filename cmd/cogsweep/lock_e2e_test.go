@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +16,7 @@ import (
 // TestE2E_SecondRunRefused starts a slow disable run and, while it lives,
 // a second run that must not share its files: it exits 2 naming what is
 // held, and the first run ends by itself with exactly one outcome per row,
-// in its own report, and no user disabled twice.
+// in its own report (not archived), and no user disabled twice.
 func TestE2E_SecondRunRefused(t *testing.T) {
 	const n = 300
 	tests := []struct {
@@ -26,17 +27,23 @@ func TestE2E_SecondRunRefused(t *testing.T) {
 		want   string   // in the second run's message
 	}{
 		{
-			name: "lock file removed, same command",
-			before: func(t *testing.T, dir string) {
-				locks, _ := filepath.Glob(filepath.Join(dir, "*.lock"))
-				for _, l := range locks {
-					if err := os.Remove(l); err != nil {
-						t.Fatal(err)
-					}
-				}
-			},
+			name:   "lock files removed, same command",
+			before: removeLocks,
 			second: []string{"--report", "run.report.ndjson", "--checkpoint", "a.checkpoint"},
-			want:   "a.checkpoint is held by a running cogsweep",
+			want:   "is held by a running cogsweep",
+		},
+		{
+			// Another report, so that only the checkpoint's lock can refuse.
+			name:   "lock files removed, same checkpoint, another report",
+			before: removeLocks,
+			second: []string{"--report", "other.report.ndjson", "--checkpoint", "a.checkpoint"},
+			want:   "checkpoint a.checkpoint is held by a running cogsweep",
+		},
+		{
+			name:   "same report, another checkpoint",
+			before: func(*testing.T, string) {},
+			second: []string{"--report", "run.report.ndjson", "--checkpoint", "b.checkpoint"},
+			want:   "report run.report.ndjson is held by a running cogsweep",
 		},
 	}
 	for _, tt := range tests {
@@ -86,6 +93,20 @@ func TestE2E_SecondRunRefused(t *testing.T) {
 			if m, _ := filepath.Glob(filepath.Join(dir, "run.report.ndjson.*")); len(m) != 0 {
 				t.Errorf("the live run's report was archived: %v", m)
 			}
+			if _, err := os.Stat(filepath.Join(dir, "other.report.ndjson")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the refused run left its report: %v", err)
+			}
 		})
+	}
+}
+
+// removeLocks deletes every *.lock file, as someone tidying "stale" locks
+// under a live run would.
+func removeLocks(t *testing.T, dir string) {
+	locks, _ := filepath.Glob(filepath.Join(dir, "*.lock"))
+	for _, l := range locks {
+		if err := os.Remove(l); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

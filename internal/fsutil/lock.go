@@ -94,21 +94,29 @@ func (l *LockedFile) StillAt() (bool, error) { return isAt(l.f, l.path) }
 
 // Replace locks tmp, a file in the same directory, renames it over the path
 // and makes it the locked file; the old one is closed. The path names a
-// locked file at every moment. tmp's name is gone afterwards.
+// locked file at every moment. tmp belongs to Replace: it is closed on a
+// failure before the rename and is l's file after it.
 func (l *LockedFile) Replace(tmp *os.File) error {
 	if err := Flock(tmp, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		tmp.Close()
 		return fmt.Errorf("lock %s: %w", tmp.Name(), err)
 	}
 	if err := os.Rename(tmp.Name(), l.path); err != nil {
+		tmp.Close()
 		return fmt.Errorf("replace %s: %w", l.path, err)
 	}
+	l.adopt(tmp)
 	if err := SyncDir(filepath.Dir(l.path)); err != nil {
 		return fmt.Errorf("replace %s: %w", l.path, err)
 	}
-	old := l.f
-	l.f = tmp
-	old.Close()
 	return nil
+}
+
+// adopt makes f, now at the path, the locked file and closes the old one.
+func (l *LockedFile) adopt(f *os.File) {
+	old := l.f
+	l.f = f
+	old.Close()
 }
 
 // ArchiveAside gives the locked file the name base (or base-1, base-2, ...
@@ -135,12 +143,16 @@ func (l *LockedFile) ArchiveAside(base string) (string, error) {
 	dst, err := l.linkAside(base)
 	switch {
 	case err == nil:
-		err = l.Replace(nf)
+		if err = l.Replace(nf); err != nil && l.f != nf {
+			os.Remove(dst) // the old file is still at the path: undo its second name
+			dst = ""
+		}
 	case errors.Is(err, unix.EPERM), errors.Is(err, unix.ENOTSUP), errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.EMLINK):
 		dst, err = l.renameAside(base, nf)
+	default:
+		nf.Close()
 	}
 	if err != nil {
-		nf.Close()
 		return dst, fmt.Errorf("archive %s: %w", l.path, err)
 	}
 	return dst, nil
@@ -162,8 +174,10 @@ func (l *LockedFile) linkAside(base string) (string, error) {
 }
 
 // renameAside is ArchiveAside without hard links.
+// Like Replace, it owns nf.
 func (l *LockedFile) renameAside(base string, nf *os.File) (string, error) {
 	if err := Flock(nf, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		nf.Close()
 		return "", fmt.Errorf("lock %s: %w", nf.Name(), err)
 	}
 	dst := base
@@ -173,20 +187,17 @@ func (l *LockedFile) renameAside(base string, nf *os.File) (string, error) {
 			break
 		}
 		if !errors.Is(err, unix.EEXIST) || i > 1000 {
+			nf.Close()
 			return "", fmt.Errorf("rename %s: %w", l.path, err)
 		}
 		dst = fmt.Sprintf("%s-%d", base, i)
 	}
 	if err := unix.Renameat2(unix.AT_FDCWD, nf.Name(), unix.AT_FDCWD, l.path, unix.RENAME_NOREPLACE); err != nil {
+		nf.Close()
 		return dst, fmt.Errorf("put a new file at %s (did another run create it meanwhile?): %w", l.path, err)
 	}
-	if err := SyncDir(filepath.Dir(l.path)); err != nil {
-		return dst, err
-	}
-	old := l.f
-	l.f = nf
-	old.Close()
-	return dst, nil
+	l.adopt(nf)
+	return dst, SyncDir(filepath.Dir(l.path))
 }
 
 // Close releases the lock and closes the file. Unlocking before closing
