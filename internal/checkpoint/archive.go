@@ -77,3 +77,27 @@ func checkThenRename(old, new string) error {
 	}
 	return os.Rename(old, new)
 }
+
+// archiveHeld archives the held files with ArchiveAside, each path getting
+// a new, empty file still locked, and then the also files like Archive, all
+// with one timestamp. An empty held file has nothing to archive and stays.
+func archiveHeld(now time.Time, held []*fsutil.LockedFile, also []string) ([]string, error) {
+	stamp := now.UTC().Format(ArchiveLayout)
+	var moved []string
+	for _, lf := range held {
+		fi, err := lf.File().Stat()
+		if err != nil {
+			return moved, fmt.Errorf("archive %s: %w", lf.Path(), err)
+		}
+		if fi.Size() == 0 {
+			continue
+		}
+		dst, err := lf.ArchiveAside(lf.Path() + "." + stamp)
+		if err != nil {
+			return moved, err
+		}
+		moved = append(moved, dst)
+	}
+	rest, err := archive(now, also)
+	return append(moved, rest...), err
+}

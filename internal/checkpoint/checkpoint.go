@@ -5,9 +5,9 @@
 //
 // The journal is append-only NDJSON (mode 0600). Every record is one
 // write(2), so a SIGKILL loses nothing already written; the caller groups
-// fsyncs with Sync. A process holds an exclusive flock on a sibling ".lock"
-// file for as long as it has the journal open; the kernel drops it when the
-// process dies, however it dies.
+// fsyncs with Sync. A process holds an exclusive flock on the checkpoint
+// file itself for as long as it has the journal open; the kernel drops it
+// when the process dies, however it dies.
 package checkpoint
 
 import (

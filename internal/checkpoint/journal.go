@@ -17,7 +17,7 @@ import (
 // concurrent use.
 type Journal struct {
 	path string
-	lock *os.File
+	lock *fsutil.LockedFile // holds f: the lock is on the checkpoint itself
 
 	mu     sync.Mutex
 	f      *os.File
@@ -27,6 +27,10 @@ type Journal struct {
 	err    error // sticky: after a failed write the file may end in a partial line
 	closed bool
 }
+
+// ErrReplaced means the file at the checkpoint's path is no longer the one
+// the journal holds locked: someone removed or replaced it under the run.
+var ErrReplaced = errors.New("the checkpoint file was removed or replaced while this run held it")
 
 // ErrClosed is returned by a Journal used after Close.
 var ErrClosed = errors.New("checkpoint closed")
@@ -43,43 +47,42 @@ func Open(path string) (*Journal, error) {
 	}
 	j, err := open(path, lf)
 	if err != nil {
-		unlock(lf)
+		lf.Close()
 		return nil, err
 	}
 	return j, nil
 }
 
-// Restart takes the lock of the checkpoint at path, archives the checkpoint
-// and the also files (the run's report) beside them with one timestamp (see
-// Archive), and returns a new, empty journal, still locked: no other run
-// can slip in between. It works whatever the old checkpoint holds, corrupt
-// included. It returns the archived names.
-func Restart(path string, also ...string) (*Journal, []string, error) {
+// Restart takes the lock of the checkpoint at path, archives the checkpoint,
+// the held files and the also files (the run's report) beside them with one
+// timestamp (see Archive), and returns a new, empty journal, still locked:
+// no other run can slip in between. Each held file's path gets a new, empty
+// file the caller still holds (fsutil.LockedFile.ArchiveAside). It works
+// whatever the old checkpoint holds, corrupt included. It returns the
+// archived names.
+func Restart(path string, held []*fsutil.LockedFile, also ...string) (*Journal, []string, error) {
 	lf, err := lockExclusive(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	archived, err := Archive(append([]string{path}, also...)...)
+	archived, err := archiveHeld(time.Now(), append([]*fsutil.LockedFile{lf}, held...), also)
 	if err != nil {
-		unlock(lf)
+		lf.Close()
 		return nil, archived, fmt.Errorf("restart checkpoint: %w", err)
 	}
 	j, err := open(path, lf)
 	if err != nil {
-		unlock(lf)
+		lf.Close()
 		return nil, archived, err
 	}
 	return j, archived, nil
 }
 
-func open(path string, lf *os.File) (*Journal, error) {
-	f, err := fsutil.OpenPrivate("checkpoint", path, os.O_RDWR|os.O_CREATE|os.O_APPEND)
-	if err != nil {
-		return nil, fmt.Errorf("open checkpoint: %w", err)
-	}
-	j := &Journal{path: path, lock: lf, f: f, buf: make([]byte, 0, 64)}
+// open makes a journal of the locked checkpoint: its descriptor is the
+// journal's, so every record goes to the file the lock is on.
+func open(path string, lf *fsutil.LockedFile) (*Journal, error) {
+	j := &Journal{path: path, lock: lf, f: lf.File(), buf: make([]byte, 0, 64)}
 	if err := j.recover(); err != nil {
-		f.Close()
 		return nil, fmt.Errorf("open checkpoint %s: %w", path, err)
 	}
 	return j, nil
@@ -269,14 +272,24 @@ func (j *Journal) Sync() error {
 		}
 		return fmt.Errorf("fsync checkpoint %s: %w", j.path, err)
 	}
+	// A checkpoint removed or replaced under the run leaves its path free
+	// for a second run that would redo this one's rows: stop rather than
+	// go on writing intents no later run will read.
+	j.mu.Lock()
+	at, err := j.lock.StillAt()
+	j.mu.Unlock()
+	if err != nil || !at {
+		return fmt.Errorf("checkpoint %s: %w", j.path, errors.Join(ErrReplaced, err))
+	}
 	return nil
 }
 
-// Reset archives the checkpoint and the also files beside them (see
-// Archive) and starts an empty journal at the same path, keeping the lock.
-// It is how a finished run's files make way for a run on a different input.
-// It returns the archived names.
-func (j *Journal) Reset(also ...string) ([]string, error) {
+// Reset archives the checkpoint, the held files and the also files beside
+// them (see Restart) and starts an empty journal at the same path, keeping
+// the lock: the path always names a file this process holds. It is how a
+// finished run's files make way for a run on a different input. It returns
+// the archived names.
+func (j *Journal) Reset(held []*fsutil.LockedFile, also ...string) ([]string, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.closed {
@@ -285,16 +298,14 @@ func (j *Journal) Reset(also ...string) ([]string, error) {
 	if err := j.f.Sync(); err != nil {
 		return nil, fmt.Errorf("reset checkpoint %s: fsync: %w", j.path, err)
 	}
-	if err := j.f.Close(); err != nil {
-		return nil, fmt.Errorf("reset checkpoint %s: %w", j.path, err)
+	archived, aerr := archiveHeld(time.Now(), append([]*fsutil.LockedFile{j.lock}, held...), also)
+	if aerr != nil && j.lock.File() == j.f {
+		// The checkpoint was not replaced: appending to the old file would
+		// mix two runs in it.
+		j.err = fmt.Errorf("reset checkpoint %s: %w", j.path, aerr)
+		return archived, j.err
 	}
-	archived, aerr := Archive(append([]string{j.path}, also...)...)
-	f, err := fsutil.OpenPrivate("checkpoint", j.path, os.O_RDWR|os.O_CREATE|os.O_APPEND)
-	if err != nil {
-		j.err = fmt.Errorf("reset checkpoint %s: %w", j.path, err)
-		return archived, errors.Join(aerr, j.err)
-	}
-	j.f, j.err = f, nil
+	j.f, j.err = j.lock.File(), nil
 	if err := j.recover(); err != nil {
 		j.err = fmt.Errorf("reset checkpoint %s: %w", j.path, err)
 		return archived, errors.Join(aerr, j.err)
@@ -317,13 +328,10 @@ func (j *Journal) Close() error {
 		j.err = ErrClosed
 	}
 	serr := j.f.Sync()
-	cerr := j.f.Close()
-	lerr := unlock(j.lock)
+	lerr := j.lock.Close() // closes f too: it is the locked file
 	switch {
 	case serr != nil:
 		return fmt.Errorf("close checkpoint %s: fsync: %w", j.path, serr)
-	case cerr != nil:
-		return fmt.Errorf("close checkpoint %s: %w", j.path, cerr)
 	case lerr != nil:
 		return fmt.Errorf("close checkpoint %s: %w", j.path, lerr)
 	}

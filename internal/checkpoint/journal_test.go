@@ -173,7 +173,7 @@ func TestOpen_LockedBySecondOpen(t *testing.T) {
 	if !errors.As(err, &le) || le.Path != path {
 		t.Fatalf("err = %#v, want a LockedError naming %s", err, path)
 	}
-	if _, _, err := Restart(path); !errors.Is(err, ErrLocked) {
+	if _, _, err := Restart(path, nil); !errors.Is(err, ErrLocked) {
 		t.Fatalf("Restart while held = %v, want ErrLocked", err)
 	}
 	if s, err := Status(path); err != nil || !s.Locked {
@@ -200,7 +200,6 @@ func TestOpen_LockReleasedWhenFDCloses(t *testing.T) {
 	}
 	// Closing the descriptor without unlocking, as the kernel does for a
 	// dying process, releases the lock.
-	j.lock.Close()
 	j.f.Close()
 	j2, err := Open(path)
 	if err != nil {
@@ -281,7 +280,7 @@ func TestStatus(t *testing.T) {
 		s.Header.Fingerprint != "sha256:1f2e" || s.Updated.IsZero() || s.Path != path {
 		t.Fatalf("status = %+v", s)
 	}
-	if _, err := os.Stat(lockPath(path)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(path + ".lock"); !errors.Is(err, os.ErrNotExist) {
 		t.Error("Status created a lock file")
 	}
 	if _, err := Status(filepath.Join(t.TempDir(), "none")); !errors.Is(err, os.ErrNotExist) {
@@ -315,7 +314,7 @@ func TestJournal_Reset(t *testing.T) {
 	if err := j.End(Finished, ""); err != nil {
 		t.Fatal(err)
 	}
-	moved, err := j.Reset(report, filepath.Join(dir, "missing"))
+	moved, err := j.Reset(nil, report, filepath.Join(dir, "missing"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,7 +344,7 @@ func TestRestart_CorruptCheckpoint(t *testing.T) {
 	if _, err := Open(path); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("Open = %v, want ErrCorrupt", err)
 	}
-	j, moved, err := Restart(path)
+	j, moved, err := Restart(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,5 +389,85 @@ func TestArchive_NeverOverwrites(t *testing.T) {
 	}
 	if _, err := os.Stat(a); !errors.Is(err, os.ErrNotExist) {
 		t.Error("original still there")
+	}
+}
+
+// TestOpen_StateFileIsTheLock checks that what a user may delete under a
+// live run cannot let a second run share the checkpoint.
+func TestOpen_StateFileIsTheLock(t *testing.T) {
+	tests := []struct {
+		name string
+		act  func(path string) error
+		// wantSecond is what a second Open gives; wantSync what the
+		// holder's next Sync gives.
+		wantSecond, wantSync error
+	}{
+		{name: "the .lock file beside it removed",
+			act: func(path string) error {
+				if err := os.Remove(path + ".lock"); err != nil && !errors.Is(err, os.ErrNotExist) {
+					return err
+				}
+				return nil
+			},
+			wantSecond: ErrLocked, wantSync: nil},
+		{name: "the checkpoint itself removed: the holder stops",
+			act:        os.Remove,
+			wantSecond: nil, wantSync: ErrReplaced},
+		{name: "the checkpoint replaced: the holder stops",
+			act: func(path string) error {
+				return os.Rename(path, path+".moved")
+			},
+			wantSecond: nil, wantSync: ErrReplaced},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := newPath(t)
+			j, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer j.Close()
+			if err := j.WriteHeader(testHeader()); err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.act(path); err != nil {
+				t.Fatal(err)
+			}
+			j2, err := Open(path)
+			if j2 != nil {
+				defer j2.Close()
+			}
+			if !errors.Is(err, tt.wantSecond) {
+				t.Fatalf("second Open = %v, want %v", err, tt.wantSecond)
+			}
+			if err := j.Sync(); !errors.Is(err, tt.wantSync) {
+				t.Fatalf("holder's Sync = %v, want %v", err, tt.wantSync)
+			}
+		})
+	}
+}
+
+func TestJournal_ResetKeepsThePathLocked(t *testing.T) {
+	path := newPath(t)
+	j, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if err := j.WriteHeader(testHeader()); err != nil {
+		t.Fatal(err)
+	}
+	moved, err := j.Reset(nil)
+	if err != nil || len(moved) != 1 {
+		t.Fatalf("Reset = %v, %v", moved, err)
+	}
+	if st, err := Status(path); err != nil || !st.Locked {
+		t.Fatalf("new checkpoint: %+v, %v; want locked", st, err)
+	}
+	if held, err := lockHeld(moved[0]); err != nil || held {
+		t.Fatalf("archived checkpoint held = %v, %v; want free", held, err)
+	}
+	if err := j.Sync(); err != nil {
+		t.Fatalf("Sync after Reset: %v", err)
 	}
 }

@@ -71,6 +71,7 @@ type run struct {
 	attrs     []string
 
 	reportPath, checkpointPath string
+	reportLock                 *fsutil.LockedFile // see reportlock.go
 	fingerprint                string
 	bar                        bool // a progress bar is on stderr
 
@@ -129,6 +130,10 @@ func (r *run) do(ctx context.Context) error {
 	if err := r.openS3(ctx); err != nil {
 		return err
 	}
+	if err := r.lockReport(); err != nil {
+		return err
+	}
+	defer r.releaseReport()
 
 	journal, resume, err := r.openCheckpoint()
 	if err != nil {
@@ -150,7 +155,7 @@ func (r *run) do(ctx context.Context) error {
 	}
 	var state report.State
 	if resume {
-		if state, err = report.Load(r.reportPath, r.scan.Rows, o.RetryFailed); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if state, err = r.loadReport(r.scan.Rows, o.RetryFailed); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return usageIfSymlink(fmt.Errorf("resume: %w", err))
 		}
 		r.noteDamage("report", r.reportPath, state.Corrupt, state.Torn,
@@ -248,7 +253,7 @@ func (r *run) do(ctx context.Context) error {
 	if err := rw.Close(); err != nil {
 		return settleFailed(runErr, fmt.Errorf("close report: %w", err))
 	}
-	final, err := report.Compact(r.reportPath, r.scan.Rows)
+	final, err := r.compactReport(r.scan.Rows)
 	if err != nil {
 		return settleFailed(runErr, fmt.Errorf("compact report: %w", err))
 	}
@@ -455,7 +460,7 @@ func (r *run) openCheckpoint() (*checkpoint.Journal, bool, error) {
 	)
 	if r.o.Restart {
 		var archived []string
-		j, archived, err = checkpoint.Restart(r.checkpointPath, r.archiveAlso()...)
+		j, archived, err = checkpoint.Restart(r.checkpointPath, r.heldFiles(), r.archiveAlso()...)
 		if len(archived) > 0 {
 			r.log.Info("--restart: archived the previous run", "files", archived)
 		}
@@ -485,7 +490,7 @@ func (r *run) openCheckpoint() (*checkpoint.Journal, bool, error) {
 			r.checkpointPath, st.Header.Action, st.Header.Input, lastStatus(st)))
 	}
 	if st.HasHeader || fileNonEmpty(r.reportPath) {
-		archived, err := j.Reset(r.archiveAlso()...)
+		archived, err := j.Reset(r.heldFiles(), r.archiveAlso()...)
 		if err != nil {
 			j.Close()
 			return nil, false, fmt.Errorf("archive the previous run: %w", err)

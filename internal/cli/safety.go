@@ -256,7 +256,7 @@ func (r *run) storeVerdict(j *checkpoint.Journal, st checkpoint.State, v *guardV
 	if err != nil {
 		return fmt.Errorf("write checkpoint: guards: %w", err)
 	}
-	if _, err := j.Reset(); err != nil {
+	if _, err := j.Reset(nil); err != nil {
 		return fmt.Errorf("rewrite checkpoint with the guards' verdict: %w", err)
 	}
 	h := st.Header

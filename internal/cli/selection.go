@@ -238,9 +238,13 @@ func (s *selection) cleanup() {
 }
 
 // archiveAlso is what goes to the archive with a finished run's checkpoint:
-// its report and, when a new query replaces it, its manifest.
+// its report (unless held: heldFiles) and, when a new query replaces it,
+// its manifest.
 func (r *run) archiveAlso() []string {
-	also := []string{r.reportPath}
+	var also []string
+	if r.reportLock == nil {
+		also = append(also, r.reportPath)
+	}
 	if s := r.safety.sel; s != nil && s.temp != "" {
 		also = append(also, s.manifest)
 	}

@@ -55,21 +55,47 @@ const backChunk = 256 << 10
 //
 // A file that is empty or holds only a torn header is truncated to empty (the
 // next OpenWriter writes the header). Compact must not run while a Writer has
-// the file open; the checkpoint lock serializes runs.
+// the file open; the report's lock (LockReport) serializes runs.
 func Compact(path string, rows int) (CompactResult, error) {
-	return compact(path, rows, nil)
+	return compact(path, rows, nil, nil)
+}
+
+// LockReport takes the exclusive lock a run holds on its report for its
+// whole life, creating the file empty when there is none: a second run
+// naming the same report, whatever its checkpoint, gets an error matching
+// fsutil.ErrLocked and must not archive, compact or append to it. The lock
+// is on the report itself (see fsutil.LockedFile); while it is held,
+// rewrite the report only with CompactLocked and LoadLocked, which keep the
+// path locked across their rename.
+func LockReport(path string) (*fsutil.LockedFile, error) {
+	return fsutil.LockFile("report", path, os.O_RDWR)
+}
+
+// CompactLocked is Compact of the report l holds; the rewritten file is
+// locked before it is renamed over the path.
+func CompactLocked(l *fsutil.LockedFile, rows int) (CompactResult, error) {
+	return compact(l.Path(), rows, nil, l.Replace)
+}
+
+// LoadLocked is Load of the report l holds (see CompactLocked).
+func LoadLocked(l *fsutil.LockedFile, rows int, retryFailed bool) (State, error) {
+	return load(l.Path(), rows, retryFailed, l.Replace)
 }
 
 // Load compacts the report at path and returns which rows are settled for a
 // resume. retryFailed makes permanent failures unsettled too (--retry-failed).
 // A missing file is an error wrapping fs.ErrNotExist.
 func Load(path string, rows int, retryFailed bool) (State, error) {
+	return load(path, rows, retryFailed, nil)
+}
+
+func load(path string, rows int, retryFailed bool, replace func(*os.File) error) (State, error) {
 	settled := NewBitset(max(rows, 0) + 1)
 	res, err := compact(path, rows, func(row int, o Outcome, transient bool) {
 		if o.Settled(transient, retryFailed) {
 			settled.Set(row)
 		}
-	})
+	}, replace)
 	if err != nil {
 		return State{}, fmt.Errorf("load report: %w", err)
 	}
@@ -108,7 +134,9 @@ func Count(path string) (map[Outcome]int, int, error) {
 	return res.Counts, res.Kept, nil
 }
 
-func compact(path string, rows int, kept func(row int, o Outcome, transient bool)) (CompactResult, error) {
+// compact is Compact; replace, when not nil, puts the rewritten file (open,
+// synced) over path instead of a plain rename.
+func compact(path string, rows int, kept func(row int, o Outcome, transient bool), replace func(*os.File) error) (CompactResult, error) {
 	rows = max(rows, 0)
 	f, err := fsutil.OpenPrivate("report", path, os.O_RDWR)
 	if err != nil {
@@ -152,7 +180,7 @@ func compact(path string, rows int, kept func(row int, o Outcome, transient bool
 		}
 		return res, nil
 	}
-	if err := rewrite(path, f, hdrLen, end, res.Lines, &keep); err != nil {
+	if err := rewrite(path, f, hdrLen, end, res.Lines, &keep, replace); err != nil {
 		return CompactResult{}, fmt.Errorf("compact report %s: %w", path, err)
 	}
 	return res, nil
@@ -249,15 +277,20 @@ func judgeTail(f io.ReaderAt, end, size int64, n int, bad *fsutil.BadLines) erro
 }
 
 // rewrite copies the header and the kept lines of f into a temp file and
-// renames it over path.
-func rewrite(path string, f *os.File, hdrLen, end int64, lines int, keep *growBits) error {
+// renames it over path (with replace, when not nil, which owns tmp).
+func rewrite(path string, f *os.File, hdrLen, end int64, lines int, keep *growBits, replace func(*os.File) error) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".compact-*")
 	if err != nil {
 		return fmt.Errorf("create temp: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
-	defer tmp.Close()
+	owned := false
+	defer func() {
+		if !owned {
+			tmp.Close()
+		}
+	}()
 	if err := tmp.Chmod(0o600); err != nil {
 		return fmt.Errorf("chmod temp: %w", err)
 	}
@@ -289,6 +322,10 @@ func rewrite(path string, f *os.File, hdrLen, end int64, lines int, keep *growBi
 	}
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("fsync temp: %w", err)
+	}
+	if replace != nil {
+		owned = true // replace closes it on failure, keeps it on success
+		return replace(tmp)
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("close temp: %w", err)

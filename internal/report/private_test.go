@@ -19,10 +19,10 @@ func TestReportFiles_PrivateAndNoFollow(t *testing.T) {
 		want  error // nil: opened, and the report is 0600 afterwards
 	}{
 		{name: "OpenWriter tightens an existing 0644 report", setup: existing0644, open: openWriter},
-		{name: "Load tightens an existing 0644 report", setup: existing0644, open: load},
+		{name: "Load tightens an existing 0644 report", setup: existing0644, open: loadPath},
 		{name: "OpenWriter refuses a symlink to an empty file", setup: linkToEmpty, open: openWriter, want: syscall.ELOOP},
 		{name: "OpenWriter refuses a dangling symlink", setup: dangling, open: openWriter, want: syscall.ELOOP},
-		{name: "Load refuses a symlink", setup: linkToEmpty, open: load, want: syscall.ELOOP},
+		{name: "Load refuses a symlink", setup: linkToEmpty, open: loadPath, want: syscall.ELOOP},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -63,7 +63,7 @@ func openWriter(path string) error {
 	return w.Close()
 }
 
-func load(path string) error {
+func loadPath(path string) error {
 	_, err := Load(path, 10, false)
 	return err
 }
