@@ -533,14 +533,13 @@ func (r *run) noteDamage(what, path string, bad fsutil.BadLines, torn bool, effe
 }
 
 // refuseSymlinks refuses, before any call, a symlink where the run writes
-// its report, checkpoint, checkpoint lock or backup: the opens refuse it too
+// its report, checkpoint or backup: the opens refuse it too
 // (O_NOFOLLOW), but only after the run has begun. Remote paths have local
 // copies that cogsweep itself creates.
 func (r *run) refuseSymlinks() error {
 	files := []struct{ what, path string }{
 		{"report", r.reportPath},
 		{"checkpoint", r.checkpointPath},
-		{"checkpoint lock", r.checkpointPath + ".lock"},
 	}
 	if r.o.Action == batch.Delete && !r.o.DryRun { // the runs that open --backup (identity.go)
 		files = append(files, struct{ what, path string }{"backup", r.o.Backup})
