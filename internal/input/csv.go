@@ -127,17 +127,32 @@ func (c *csvReader) mapHeader(header []string) error {
 		c.idx[f] = -1
 	}
 	names := make([]string, len(header))
+	// gocsv is asked about each distinct name once: a header within the
+	// record limit that is hundreds of thousands of columns wide repeats
+	// its names, and gocsv's header check costs memory per column.
+	seen := map[string]bool{}
+	var distinct []string
 	for j, name := range header {
 		names[j] = normalizeHeader(name)
+		if n := names[j]; n != "" && !seen[n] {
+			seen[n] = true
+			distinct = append(distinct, n)
+		}
 	}
-	known, err := knownNames(names)
+	known, err := knownNames(distinct)
 	if err != nil {
 		return err
+	}
+	isKnown := map[string]bool{}
+	for i, n := range distinct {
+		if known[i] {
+			isKnown[n] = true
+		}
 	}
 	found := false
 	byName := map[string]field{} // at most one entry per key of csvColumns
 	for j, name := range names {
-		if !known[j] || name == "" {
+		if !isKnown[name] {
 			continue
 		}
 		f, ok := byName[name]
