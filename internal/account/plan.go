@@ -37,10 +37,11 @@ func Plan(q Quota, u Usage, rows int, callsPerRow float64) Estimate {
 	return Estimate{Free: free, Duration: Duration(float64(rows)*callsPerRow, free)}
 }
 
-// Duration is the time calls take at rate per second.
+// Duration is the time calls take at rate per second, in whole seconds
+// (at least one: "about 0s" reads as a fault).
 func Duration(calls, rate float64) time.Duration {
 	if rate <= 0 || calls <= 0 {
 		return 0
 	}
-	return time.Duration(calls / rate * float64(time.Second)).Round(time.Second)
+	return max(time.Duration(calls/rate*float64(time.Second)).Round(time.Second), time.Second)
 }
