@@ -3,7 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"math"
-	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +58,9 @@ func TestRun_AccountPlan(t *testing.T) {
 			history: 10, args: []string{"--max-rate", "30"}, wantMaxRate: 30, wantStart: 27, // auto's ceiling, 90% of --max-rate
 			wantQuotaKnow: true,
 			wantPlan:      "at about 81/s free (quota 100/s, production 10/s over the last hour)"},
+		{name: "a dry run plans too",
+			history: 20, args: []string{"--dry-run"}, wantMaxRate: 25, wantStart: 4.5, wantQuotaKnow: true,
+			wantPlan: "at about 4.5/s free (quota 25/s, production 20/s over the last hour), 20 rows take about 4s"},
 		{name: "busy production: auto starts at the free share",
 			history: 20, wantMaxRate: 25, wantStart: 4.5, wantQuotaKnow: true,
 			wantPlan: "at about 4.5/s free (quota 25/s, production 20/s over the last hour), 20 rows take about 4s"},
@@ -113,7 +116,7 @@ func TestRun_AccountPlan(t *testing.T) {
 			if plan := findLog(recs, "at about"); plan == nil || !strings.HasPrefix(plan["msg"].(string), tt.wantPlan) {
 				t.Errorf("plan line %v, want it to start %q", plan, tt.wantPlan)
 			}
-			h, _ := readReport(t, filepath.Join(dir, "leavers.disable.report.ndjson"))
+			h, _ := readReport(t, defaultReportPath(in, "disable", "", slices.Contains(tt.args, "--dry-run")))
 			acct, _ := h.Audit["account"].(map[string]any)
 			if acct == nil || acct["quota_known"] != tt.wantQuotaKnow || acct["rows"] != float64(20) {
 				t.Errorf("audit account %v, want quota_known %v and 20 rows", acct, tt.wantQuotaKnow)
