@@ -17,6 +17,11 @@ import (
 // see a busy hour's peak, short enough to be today's production.
 const usageWindow = time.Hour
 
+// maxAccountRead bounds each account read below --call-timeout: the reads
+// are optional and must not spend the pre-flight's deadline (a Service
+// Quotas or CloudWatch endpoint that never answers).
+const maxAccountRead = 5 * time.Second
+
 // accountState is what the pre-flight learnt about the account: the SDK
 // configuration it was read with (nil when Env.Backend replaces the SDK)
 // and the plan.
@@ -50,12 +55,20 @@ func (r *run) readAccount(ctx context.Context, rows int) error {
 		Quotas:  r.serviceEndpoint("AWS_ENDPOINT_URL_SERVICE_QUOTAS"),
 		Metrics: r.serviceEndpoint("AWS_ENDPOINT_URL_CLOUDWATCH"),
 	})
-	var problems []string
-	var perms []string
-	note := func(err error) error {
+	var problems, perms []string
+	// note records a read that gave no figure. Only the end of the run's
+	// own context stops it; a read that outlived --call-timeout is just
+	// not used.
+	note := func(err error, step string) error {
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return r.stopped(ctx, step)
+		}
 		var un *account.Unavailable
 		if !errors.As(err, &un) {
-			return err // the run is stopping
+			un = &account.Unavailable{What: "the account's figures", Err: fmt.Errorf("%s: %w", step, err)}
 		}
 		problems = append(problems, un.Error())
 		if un.Permission != "" {
@@ -63,17 +76,18 @@ func (r *run) readAccount(ctx context.Context, rows int) error {
 		}
 		return nil
 	}
-	qctx, cancel := context.WithTimeout(ctx, r.o.CallTimeout)
+	timeout := min(r.o.CallTimeout, maxAccountRead)
+	qctx, cancel := context.WithTimeout(ctx, timeout)
 	q, err := rd.ReadQuota(qctx, account.UserUpdate)
 	cancel()
-	if err != nil && note(err) != nil {
-		return r.stopped(ctx, "Service Quotas GetServiceQuota")
+	if err := note(err, "Service Quotas GetServiceQuota"); err != nil {
+		return err
 	}
-	uctx, cancel := context.WithTimeout(ctx, r.o.CallTimeout)
+	uctx, cancel := context.WithTimeout(ctx, timeout)
 	u, err := rd.ReadUsage(uctx, account.UserUpdate, usageWindow)
 	cancel()
-	if err != nil && note(err) != nil {
-		return r.stopped(ctx, "CloudWatch GetMetricData")
+	if err := note(err, "CloudWatch GetMetricData"); err != nil {
+		return err
 	}
 	if len(problems) > 0 {
 		// One line whatever failed: a caller without the permissions sees

@@ -2,7 +2,10 @@ package cli
 
 import (
 	"encoding/json"
+	"io"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -122,5 +125,46 @@ func TestRun_AccountPlan(t *testing.T) {
 				t.Errorf("audit account %v, want quota_known %v and 20 rows", acct, tt.wantQuotaKnow)
 			}
 		})
+	}
+}
+
+// TestRun_AccountPlan_SilentCloudWatch: a CloudWatch endpoint that never
+// answers costs one read's timeout and a warning, not the run.
+func TestRun_AccountPlan_SilentCloudWatch(t *testing.T) {
+	awsEnv(t)
+	srv, _ := fake(t, fakecognito.Options{}, 5)
+	stop := make(chan struct{})
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/service/GraniteServiceVersion20100801/") {
+			// The server notices a client that gave up only once the body
+			// is read.
+			_, _ = io.Copy(io.Discard, r.Body)
+			select {
+			case <-r.Context().Done():
+			case <-stop:
+			}
+			return
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(hs.Close)
+	t.Cleanup(func() { close(stop) }) // runs before hs.Close
+	t.Setenv("AWS_ENDPOINT_URL_CLOUDWATCH", hs.URL)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	in := writeFile(t, dir, "leavers.csv", usersCSV(1, 5))
+	res := cogsweep(t.Context(), t, "disable", "--user-pool-id", testPool, "--input", in, "--endpoint-url", hs.URL,
+		"--rate", "auto", "--call-timeout", "300ms", "--progress", "off", "--log-format", "json")
+	if res.code != ExitOK {
+		t.Fatalf("exit %d, want 0: an optional read must not stop the run\n%s", res.code, res.stderr)
+	}
+	var warns []string
+	for _, rec := range logLines(t, res.stderr) {
+		if rec["level"] == "WARN" {
+			warns = append(warns, rec["msg"].(string))
+		}
+	}
+	if len(warns) != 1 || !strings.Contains(warns[0], "CloudWatch GetMetricData") {
+		t.Errorf("warnings %q, want one naming CloudWatch GetMetricData", warns)
 	}
 }
