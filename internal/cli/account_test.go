@@ -49,6 +49,7 @@ func TestRun_AccountPlan(t *testing.T) {
 		wantMaxRate   float64
 		wantStart     float64
 		wantWarn      string // "" for no warning line
+		wantWarn2     string // more the one line names
 		wantPlan      string
 		wantQuotaKnow bool
 	}{
@@ -70,7 +71,7 @@ func TestRun_AccountPlan(t *testing.T) {
 		{name: "permission denied: one warning line, today's defaults",
 			opts:    fakecognito.Options{DenyOps: []string{"GetServiceQuota", "GetMetricData"}},
 			history: 20, wantMaxRate: 25, wantStart: 12.5,
-			wantWarn: "servicequotas:GetServiceQuota", wantPlan: "at about 12.5/s free (quota 25/s, production unknown over the last hour)"},
+			wantWarn: "servicequotas:GetServiceQuota", wantWarn2: "cloudwatch:GetMetricData", wantPlan: "at about 12.5/s free (quota 25/s, production unknown over the last hour)"},
 		{name: "empty metrics: a warning, auto at half the quota",
 			wantMaxRate: 25, wantStart: 12.5, wantQuotaKnow: true,
 			wantWarn: "no data points", wantPlan: "at about 12.5/s free (quota 25/s, production unknown over the last hour)"},
@@ -113,8 +114,8 @@ func TestRun_AccountPlan(t *testing.T) {
 			switch {
 			case tt.wantWarn == "" && len(warns) > 0:
 				t.Errorf("warnings %q, want none", warns)
-			case tt.wantWarn != "" && (len(warns) != 1 || !strings.Contains(warns[0], tt.wantWarn)):
-				t.Errorf("warnings %q, want one naming %q", warns, tt.wantWarn)
+			case tt.wantWarn != "" && (len(warns) != 1 || !strings.Contains(warns[0], tt.wantWarn) || !strings.Contains(warns[0], tt.wantWarn2)):
+				t.Errorf("warnings %q, want one naming %q %q", warns, tt.wantWarn, tt.wantWarn2)
 			}
 			if plan := findLog(recs, "at about"); plan == nil || !strings.HasPrefix(plan["msg"].(string), tt.wantPlan) {
 				t.Errorf("plan line %v, want it to start %q", plan, tt.wantPlan)

@@ -3,7 +3,9 @@
 // expects, with the real error codes, so the SDK adapter can be tested as it
 // runs against AWS. Unlike the emulators it has a movable clock, server-side
 // quotas, competing production traffic, and seeded faults: throttling,
-// internal errors, latency and connection resets.
+// internal errors, latency and connection resets. It also serves the
+// account-level reads of a run: STS GetCallerIdentity (sts.go), Service
+// Quotas (account.go) and CloudWatch's usage metrics (cloudwatch.go).
 package fakecognito
 
 import (
@@ -486,7 +488,8 @@ func (s *Server) Stats() Stats {
 	return st
 }
 
-// Reset zeroes every counter, production's included. State is kept.
+// Reset zeroes every counter, production's included. State is kept, and
+// so are the usage metrics (usage.go): they are the account's history.
 func (s *Server) Reset() {
 	s.statMu.Lock()
 	defer s.statMu.Unlock()
