@@ -416,8 +416,15 @@ func loadPolicy(t *testing.T, path string) policy {
 	return p
 }
 
+// accountReads are the optional, read-only calls of the pre-flight's
+// account plan (the quota, production's load). Neither CloudWatch's
+// GetMetricData nor the Service Quotas reads name a resource the
+// policy could narrow them to, so their statement alone has Resource *.
+var accountReads = []string{"cloudwatch:GetMetricData", "servicequotas:GetAWSDefaultServiceQuota", "servicequotas:GetServiceQuota"}
+
 // TestIAMPolicies checks there is a policy per action, granting the calls
-// that action makes and nothing wider: no wildcard actions or resources.
+// that action makes and nothing wider: no wildcard actions, and no wildcard
+// resource but for the optional account reads.
 func TestIAMPolicies(t *testing.T) {
 	lookups := []string{"cognito-idp:AdminListGroupsForUser", "cognito-idp:ListUsers", "cognito-idp:ListUsersInGroup"}
 	base := []string{"cognito-idp:AdminGetUser", "cognito-idp:DescribeUserPool"}
@@ -440,9 +447,17 @@ func TestIAMPolicies(t *testing.T) {
 		t.Run(string(tt.action), func(t *testing.T) {
 			p := loadPolicy(t, filepath.Join("iam", string(tt.action)+".json"))
 			var cognito, s3 []string
+			sawReads := false
 			for _, st := range p.Statement {
 				if st.Effect != "Allow" {
 					t.Errorf("statement %s: Effect %s", st.Sid, st.Effect)
+				}
+				if st.Sid == "OptionalAccountReads" {
+					sawReads = true
+					if got := slices.Sorted(slices.Values(st.Action)); !slices.Equal(got, accountReads) {
+						t.Errorf("statement %s: actions %v, want exactly %v", st.Sid, got, accountReads)
+					}
+					continue
 				}
 				for _, a := range st.Action {
 					if strings.Contains(a, "*") {
@@ -466,6 +481,9 @@ func TestIAMPolicies(t *testing.T) {
 			var want []string
 			if tt.call != "" {
 				want = append(append(append(want, base...), lookups...), tt.call)
+			}
+			if sawReads != (tt.call != "") {
+				t.Errorf("statement OptionalAccountReads present %v, want it in every admin action's policy only", sawReads)
 			}
 			slices.Sort(want)
 			slices.Sort(cognito)

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -48,6 +49,31 @@ type options struct {
 	production float64
 	pattern    fakecognito.Pattern
 	burst      int
+	applied    float64
+	history    history
+}
+
+// history is --production-history: production's calls per second over the
+// last span, written into the usage metrics CloudWatch serves.
+type history struct {
+	rate float64
+	span time.Duration
+}
+
+func parseHistory(v string) (history, error) {
+	r, d, ok := strings.Cut(v, ":")
+	if !ok {
+		return history{}, fmt.Errorf("--production-history %q: want RATE:DURATION, e.g. 20:20m", v)
+	}
+	var h history
+	var err error
+	if h.rate, err = strconv.ParseFloat(r, 64); err != nil || h.rate < 0 || math.IsInf(h.rate, 0) || math.IsNaN(h.rate) {
+		return history{}, fmt.Errorf("--production-history %q: want a rate of 0 or more before the colon", v)
+	}
+	if h.span, err = time.ParseDuration(d); err != nil || h.span < time.Minute {
+		return history{}, fmt.Errorf("--production-history %q: want a duration of a minute or more after the colon", v)
+	}
+	return h, nil
 }
 
 // listFlag is a repeatable string flag.
@@ -63,6 +89,9 @@ Usage: fakecognito [flags]
 
 Point a client at it with --endpoint-url, BaseEndpoint, or
 AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER. Signatures are not checked.
+It also answers Service Quotas (GetServiceQuota, GetAWSDefaultServiceQuota,
+ListServiceQuotas for cognito-idp) and CloudWatch GetMetricData (AWS/Usage
+CallCount and ThrottleCount per category, from its own counters).
 Besides the API it serves two helpers:
   GET /_fake/token?pool=ID&username=NAME  an access token for DeleteUser calls
   GET /_fake/stats                        call counters as JSON
@@ -95,6 +124,8 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	fs.Var(&deny, "deny", "answer this `operation` with AccessDeniedException, e.g. AdminDeleteUser (repeatable)")
 	fs.Float64Var(&o.production, "production", 0, "competing production traffic taking UserUpdate tokens, as a `rate` per second")
 	pattern := fs.String("production-pattern", "even", "how production's calls arrive, a `pattern`: even (exactly spaced), poisson (at\nrandom), or bursty (3x the rate for 2 s of every 6 s, at random, nothing between)")
+	fs.Float64Var(&o.applied, "applied-quota", 0, "UserUpdate quota Service Quotas reports as applied, a `rate` per second (an account\nthat bought more: give --quota too, which is what is enforced); 0 is the default 25")
+	hist := fs.String("production-history", "", "production's past load in the CloudWatch usage metrics, `RATE:DURATION`: e.g. 20:20m\nis 20 UserUpdate calls/s in each of the last 20 minutes")
 	fs.IntVar(&o.burst, "burst", 0, "UserUpdate bucket depth in `calls` (1 to 100); 0 is one second of --quota")
 	err := fs.Parse(args)
 	if err != nil {
@@ -130,6 +161,14 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 			return o, fmt.Errorf("--%s %v: want a rate of 0 or more", q.name, q.v)
 		}
 	}
+	if o.applied < 0 || math.IsNaN(o.applied) || math.IsInf(o.applied, 0) {
+		return o, fmt.Errorf("--applied-quota %v: want a rate of 0 or more", o.applied)
+	}
+	if *hist != "" {
+		if o.history, err = parseHistory(*hist); err != nil {
+			return o, err
+		}
+	}
 	if o.pattern, err = fakecognito.ParsePattern(*pattern); err != nil {
 		return o, fmt.Errorf("--production-pattern: %w", err)
 	}
@@ -152,6 +191,16 @@ func quota(rate float64, burst int) fakecognito.Quota {
 		burst = int(math.Ceil(rate))
 	}
 	return fakecognito.Quota{Rate: rate, Burst: burst}
+}
+
+// appliedQuotas is what Service Quotas reports. It does not follow --quota:
+// the bench's matrix runs cells whose bucket cogsweep is not told of, and
+// an account that bought more says so with both flags.
+func appliedQuotas(o options) map[fakecognito.Category]float64 {
+	if o.applied <= 0 {
+		return nil
+	}
+	return map[fakecognito.Category]float64{fakecognito.UserUpdate: o.applied}
 }
 
 // run serves until ctx ends and returns the exit code.
@@ -184,7 +233,11 @@ func serve(ctx context.Context, o options, stdout io.Writer) error {
 		UserRead:       quota(o.readQuota, 0),
 		UserList:       quota(o.listQuota, 0),
 		DenyOps:        o.deny,
+		AppliedQuotas:  appliedQuotas(o),
 	})
+	if o.history.rate > 0 {
+		fake.SeedUsage(fakecognito.UserUpdate, o.history.span, o.history.rate, 0)
+	}
 	for _, id := range o.pools {
 		if err := fake.CreatePool(id, fakecognito.PoolOptions{}); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -40,6 +41,9 @@ func TestRun_BadFlags(t *testing.T) {
 		{"negative burst", []string{"--quota", "25", "--burst", "-1"}, 2, "--burst -1"},
 		{"missing seed file", []string{"--seed", "/nonexistent/users.csv"}, 1, "open seed"},
 		{"bad pool id", []string{"--pool", "nope"}, 1, "invalid pool id"},
+		{"negative applied quota", []string{"--applied-quota", "-5"}, 2, "--applied-quota -5"},
+		{"history without a span", []string{"--production-history", "20"}, 2, "want RATE:DURATION"},
+		{"history shorter than a minute", []string{"--production-history", "20:30s"}, 2, "a minute or more"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,5 +207,33 @@ func TestRun_ServesSeededPoolUntilCancelled(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("still running 10 s after cancel")
+	}
+}
+
+func TestParseFlags_Account(t *testing.T) {
+	tests := []struct {
+		name        string
+		args        []string
+		wantApplied map[fakecognito.Category]float64
+		wantHistory history
+	}{
+		{"defaults: the default quota, no history", nil, nil, history{}},
+		{"a bought quota", []string{"--quota", "100", "--applied-quota", "100"}, map[fakecognito.Category]float64{fakecognito.UserUpdate: 100}, history{}},
+		{"--quota alone is not a bought quota", []string{"--quota", "100"}, nil, history{}},
+		{"production's history", []string{"--production-history", "20:20m"}, nil, history{rate: 20, span: 20 * time.Minute}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := parseFlags(tt.args, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := appliedQuotas(o); !maps.Equal(got, tt.wantApplied) {
+				t.Errorf("applied quotas %v, want %v", got, tt.wantApplied)
+			}
+			if o.history != tt.wantHistory {
+				t.Errorf("history %+v, want %+v", o.history, tt.wantHistory)
+			}
+		})
 	}
 }

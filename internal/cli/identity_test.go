@@ -83,9 +83,11 @@ func TestIdentity_ResolutionPaths_CallsPerRow(t *testing.T) {
 			want: want{resolvedBy: batch.ResolvedEmailAsUsername, input: emailOf, username: emailOf}},
 	}
 	// Calls of each run: the pre-flight (GetCallerIdentity, DescribeUserPool,
-	// and for delete one read of the first row's user) plus per row.
+	// the account's quota and load, and for delete one read of the first
+	// row's user) plus per row.
 	expect := func(action, path string) map[string]int {
-		c := map[string]int{"GetCallerIdentity": 1, "DescribeUserPool": 1}
+		c := map[string]int{"GetCallerIdentity": 1, "DescribeUserPool": 1,
+			"GetServiceQuota": 1, "GetAWSDefaultServiceQuota": 1, "GetMetricData": 1}
 		list := path == "email by ListUsers"
 		switch action {
 		case "delete":

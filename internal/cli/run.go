@@ -84,6 +84,7 @@ type run struct {
 	safety safetyState   // guards, protect lists, --select (safety.go)
 	ident  identityState // caller, email rows, --backup, audit (identity.go)
 	s3     *s3Run        // s3:// paths (s3.go); nil when every path is local
+	acct   accountState  // quota and production's load (account.go)
 }
 
 func (r *run) do(ctx context.Context) error {
@@ -232,7 +233,7 @@ func (r *run) do(ctx context.Context) error {
 		if gate != nil {
 			conc = fmt.Sprintf("auto (%d now, at most %d)", gate.Limit(), workers)
 		}
-		r.log.Info("starting", "action", o.Action, "rows", r.scan.Rows, "report", r.reportPath, "rate", o.Rate, "concurrency", conc)
+		r.log.Info("starting", "action", o.Action, "rows", r.scan.Rows, "report", r.reportPath, "rate", o.Rate, "start_rate", writes.Rate(), "max_rate", o.MaxRate, "concurrency", conc)
 	}
 
 	in, closeIn, err := r.openReader()
@@ -635,6 +636,7 @@ func (r *run) connect(ctx context.Context, region string) (Backend, error) {
 	if err != nil {
 		return nil, &batch.FatalError{Code: "ConfigError", Err: err}
 	}
+	r.acct.cfg = &cfg
 	return cognito.New(cfg, r.o.EndpointURL), nil
 }
 
@@ -644,14 +646,25 @@ func (r *run) policy() retry.Policy {
 	return p
 }
 
-// limiters builds the write limiter and the number of workers.
+// limiters builds the write limiter and the number of workers. Auto
+// starts at the free share the pre-flight planned (account.go), or at
+// half of --max-rate when it planned nothing.
 func (r *run) limiters() (*pace.Limiter, int) {
 	o := r.o
 	if o.Rate == "auto" {
-		return pace.NewAuto(o.MaxRate, o.Burst), o.Concurrency
+		cfg := pace.AutoConfig(o.MaxRate)
+		if p := r.acct.plan; p != nil && o.MaxRate > 0 {
+			cfg.Start = min(p.free/o.MaxRate, 1)
+		}
+		return pace.NewLimiter(pace.New(cfg), o.Burst), o.Concurrency
 	}
-	rate, _ := strconv.ParseFloat(o.Rate, 64)
-	return pace.NewFixed(rate, o.Burst), o.Concurrency
+	return pace.NewFixed(r.fixedRate(), o.Burst), o.Concurrency
+}
+
+// fixedRate is --rate when it is a number (Validate checked it).
+func (r *run) fixedRate() float64 {
+	rate, _ := strconv.ParseFloat(r.o.Rate, 64)
+	return rate
 }
 
 // gateOrNil keeps a nil *pace.Gate from becoming a non-nil interface.

@@ -199,6 +199,10 @@ func (r *run) admit(ctx context.Context, j *checkpoint.Journal, resume bool, pen
 		if users, refusal = r.connect(pctx, region); refusal == nil {
 			refusal = r.preflight(pctx, users, region)
 		}
+		if refusal == nil {
+			// Once the credentials and the pool are known good (account.go).
+			refusal = r.readAccount(pctx, pending)
+		}
 	}
 	if refusal != nil {
 		return nil, nil, refusal, writeHeader(nil)

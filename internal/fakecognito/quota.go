@@ -248,7 +248,9 @@ func intensity(pat Pattern, mean float64, t, end time.Duration) (float64, time.D
 }
 
 func (s *Server) productionCall() {
-	if s.takeQuota(UserUpdate) {
+	ok := s.takeQuota(UserUpdate)
+	s.recordCall(UserUpdate, !ok)
+	if ok {
 		s.prodServed.Add(1)
 	} else {
 		s.prodThrottled.Add(1)

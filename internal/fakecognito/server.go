@@ -3,7 +3,9 @@
 // expects, with the real error codes, so the SDK adapter can be tested as it
 // runs against AWS. Unlike the emulators it has a movable clock, server-side
 // quotas, competing production traffic, and seeded faults: throttling,
-// internal errors, latency and connection resets.
+// internal errors, latency and connection resets. It also serves the
+// account-level reads of a run: STS GetCallerIdentity (sts.go), Service
+// Quotas (account.go) and CloudWatch's usage metrics (cloudwatch.go).
 package fakecognito
 
 import (
@@ -56,6 +58,11 @@ type Options struct {
 	UserUpdate Quota
 	UserRead   Quota
 	UserList   Quota
+	// AppliedQuotas is what Service Quotas reports as applied per
+	// category (account.go); a category not named reports its default
+	// (Quotas). It is what the account bought, independent of the buckets
+	// above, which are what the fake enforces.
+	AppliedQuotas map[Category]float64
 
 	// DenyOps names IAM operations the caller's policy does not allow:
 	// AccessDeniedException. Token operations (DeleteUser,
@@ -87,6 +94,9 @@ type Server struct {
 
 	quotaMu sync.Mutex
 	buckets map[Category]bucket
+	applied map[Category]float64 // Service Quotas' applied values
+
+	usage *usage // per-minute calls of each category (CloudWatch)
 
 	mu    sync.Mutex // guards pools and everything under them
 	pools map[string]*pool
@@ -135,6 +145,8 @@ func New(opts Options) *Server {
 		jitterRand: newLockedRand(opts.Seed, 2),
 		idRand:     newLockedRand(opts.Seed, 3),
 		buckets:    map[Category]bucket{},
+		applied:    map[Category]float64{},
+		usage:      newUsage(),
 		pools:      map[string]*pool{},
 		calls:      map[string]int{},
 		executed:   map[string]int{},
@@ -153,6 +165,9 @@ func New(opts Options) *Server {
 		s.tokenTTL = time.Hour
 	}
 	s.clientID = s.idRand.alnum(26, true)
+	for c, v := range opts.AppliedQuotas {
+		s.applied[c] = v
+	}
 	now := s.Now()
 	s.buckets[UserUpdate] = newBucket(opts.UserUpdate, now)
 	s.buckets[UserRead] = newBucket(opts.UserRead, now)
@@ -226,8 +241,15 @@ const targetPrefix = "AWSCognitoIdentityProviderService."
 // ServeHTTP answers one awsJson1_1 request, or an STS GetCallerIdentity
 // (awsQuery; see sts.go).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if isQueryRequest(r) {
+	switch {
+	case isQueryRequest(r):
 		s.serveQuery(w, r) // STS (sts.go)
+		return
+	case isServiceQuotas(r):
+		s.serveServiceQuotas(w, r) // account.go
+		return
+	case isCloudWatch(r):
+		s.serveCloudWatch(w, r) // cloudwatch.go
 		return
 	}
 	target := r.Header.Get("X-Amz-Target")
@@ -261,6 +283,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	// From here on the call counts in the category's usage metrics, as
+	// Cognito counts every call that reached it, throttled or failed.
 	resetAfter := false
 	if s.faultApplies(k, op, spec) {
 		if spec.token && echoFault(w, reqID, k, body) {
@@ -272,9 +296,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			resetConn(w)
 			return
 		case u < k.resetProb+k.errorProb:
+			s.recordCall(spec.category, false)
 			writeError(w, reqID, errInternal())
 			return
 		case u < k.resetProb+k.errorProb+k.throttleProb:
+			s.recordCall(spec.category, true)
 			s.countThrottle()
 			writeError(w, reqID, errThrottled())
 			return
@@ -283,10 +309,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if spec.category != "" && !s.takeQuota(spec.category) {
+		s.recordCall(spec.category, true)
 		s.countThrottle()
 		writeError(w, reqID, errThrottled())
 		return
 	}
+	s.recordCall(spec.category, false)
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
@@ -460,7 +488,8 @@ func (s *Server) Stats() Stats {
 	return st
 }
 
-// Reset zeroes every counter, production's included. State is kept.
+// Reset zeroes every counter, production's included. State is kept, and
+// so are the usage metrics (usage.go): they are the account's history.
 func (s *Server) Reset() {
 	s.statMu.Lock()
 	defer s.statMu.Unlock()
