@@ -130,7 +130,7 @@ func FixedConfig(rate float64) Config {
 // max and never below 1/s. The numbers were chosen on the scenario matrix
 // of matrix_test.go (bucket depth 5 to 50, production even, at random or
 // in bursts, five schedules, two run lengths and latencies; the figures
-// are in docs/benchmarks.md), from the design first tuned on one scenario
+// are in docs/rate-matrix.md), from the design first tuned on one scenario
 // in controller_sim_test.go. Against that first tuning: Burst 5 instead of
 // one second of quota (Cognito does not publish its bucket's depth, and
 // assuming a deep one made every cut too deep on a shallow bucket: 1.2x
