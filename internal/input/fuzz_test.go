@@ -65,21 +65,6 @@ func refCSV(data []byte) (recs []refRecord, header bool) {
 	return recs[1:], true
 }
 
-func readRows(t *testing.T, rd *csvReader) []Row {
-	t.Helper()
-	var rows []Row
-	for {
-		row, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			return rows
-		}
-		if err != nil {
-			t.Fatalf("Next: %v", err)
-		}
-		rows = append(rows, row)
-	}
-}
-
 // FuzzCSV reads any input under a small record limit and checks that every
 // record encoding/csv finds gives exactly one row, on its line; that a
 // record within the limit reads as it does without one; that only a record
@@ -111,7 +96,7 @@ func FuzzCSV(f *testing.F) {
 		if err != nil {
 			t.Fatalf("header within the limit: %v", err)
 		}
-		all, rows := readRows(t, whole), readRows(t, cut)
+		all, rows := readAll(t, whole), readAll(t, cut)
 		if len(all) != len(want) || len(rows) != len(want) {
 			t.Fatalf("encoding/csv finds %d records; %d rows without a limit, %d with %d bytes", len(want), len(all), len(rows), max)
 		}
