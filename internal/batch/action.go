@@ -1,7 +1,6 @@
 package batch
 
 import (
-	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/report"
 )
 
@@ -66,32 +65,4 @@ func (a Action) would() report.Outcome {
 		}
 	}
 	return report.Outcome(out)
-}
-
-// DupKey is the key under which a row counts as a duplicate of an earlier
-// one: the pool and the username (a sub stands for the username), the pool
-// and the email as given (a repeated email is one user, whatever it
-// resolves to; different inputs naming one user are caught after
-// resolution, see ResolvedUsers), or the access token's fingerprint. "" for
-// rows that name no user.
-func DupKey(row input.Row, defaultPool string) string {
-	user := row.Username
-	if user == "" && row.AccessToken == "" {
-		user = row.Sub
-	}
-	pool := defaultPool
-	if row.UserPoolID != "" {
-		pool = row.UserPoolID
-	}
-	if user != "" {
-		return pool + "\x00" + user
-	}
-	if row.Email != "" && row.AccessToken == "" {
-		// Its own key space: an email is not a username.
-		return pool + "\x00email\x00" + row.Email
-	}
-	if row.AccessToken != "" {
-		return "token\x00" + input.TokenFingerprint(row.AccessToken)
-	}
-	return ""
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/redact"
 	"github.com/cogsweep/cogsweep/internal/report"
 	"github.com/cogsweep/cogsweep/internal/retry"
+	"github.com/cogsweep/cogsweep/internal/target"
 )
 
 // Limiter paces calls of one quota category. Every attempt takes a token,
@@ -184,14 +185,11 @@ func (e *FatalError) Unwrap() error { return e.Err }
 // the run drained its in-flight calls and stopped.
 var ErrInterrupted = errors.New("interrupted")
 
+// task is a callable row and the user it names; the worker resolves an
+// email row's username (resolve.go).
 type task struct {
-	row      input.Row
-	pool     string
-	username string
-	token    string
-	// email is set on a row identified by email until it is resolved;
-	// resolvedBy says how it was (resolve.go).
-	email, resolvedBy string
+	row input.Row
+	target.Target
 }
 
 type result struct {

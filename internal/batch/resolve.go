@@ -12,12 +12,9 @@ import (
 	"github.com/cogsweep/cogsweep/internal/retry"
 )
 
-// How a row's user was identified when the input did not give a username:
-// the report's resolved_by.
+// How an email row's user was identified: the report's resolved_by (the
+// ones decided without a call are target's).
 const (
-	// ResolvedSub: Admin* calls accept a local user's sub as the Username,
-	// so the sub is used as is, without a call.
-	ResolvedSub = "sub"
 	// ResolvedEmailAsUsername: the pool lets users sign in with their email
 	// (username or alias attribute), so the email is the Username, without
 	// a call.
@@ -142,7 +139,7 @@ func (s *ResolvedUsers) Len() int {
 // duplicate check on the resolved username comes after it. process then
 // makes the row's own calls.
 func (j *Job) handle(dispatch, callCtx context.Context, t task, fail func(*FatalError)) result {
-	if t.email == "" {
+	if t.Email == "" {
 		return j.process(dispatch, callCtx, t, fail)
 	}
 	rs := &resolution{j: j, dispatch: dispatch, callCtx: callCtx, fail: fail, start: j.now()}
@@ -163,9 +160,9 @@ func (rs *resolution) run(t task) result {
 	if j.Lookups == nil {
 		return rs.finish(t, report.Invalid, "email rows need resolution to a username, which this run cannot do", nil)
 	}
-	if j.missing().Has(t.pool) {
+	if j.missing().Has(t.Pool) {
 		res := rs.finish(t, report.Failed, "", nil)
-		res.rec = poolMissingRecord(res.rec, t.pool)
+		res.rec = poolMissingRecord(res.rec, t.Pool)
 		return res
 	}
 	_, hadPrior := j.Prior[t.row.N]
@@ -175,11 +172,11 @@ func (rs *resolution) run(t task) result {
 		pools = NewPoolCache() // no cache: describe the pool for this row
 	}
 	var r retry.Result
-	pool, _ = pools.Get(t.pool, func() (cognito.Pool, error) {
+	pool, _ = pools.Get(t.Pool, func() (cognito.Pool, error) {
 		var p cognito.Pool
 		r = rs.call(nil, func(ctx context.Context) (string, error) {
 			var err error
-			p, err = j.Lookups.DescribePool(ctx, t.pool)
+			p, err = j.Lookups.DescribePool(ctx, t.Pool)
 			return "", err
 		})
 		return p, r.Err
@@ -196,8 +193,8 @@ func (rs *resolution) run(t task) result {
 	// directly: its earlier attempt may have been either way, and only the
 	// user's real username tells "our delete reached it" from "not there".
 	if pool.EmailSignIn() && !hadPrior {
-		t.username, t.resolvedBy = t.email, ResolvedEmailAsUsername
-		if j.Protected != nil && j.Protected(t.pool, t.username) {
+		t.Username, t.ResolvedBy = t.Email, ResolvedEmailAsUsername
+		if j.Protected != nil && j.Protected(t.Pool, t.Username) {
 			return rs.finish(t, report.Protected, "user is protected", nil)
 		}
 		res := rs.merge(j.process(rs.dispatch, rs.callCtx, t, rs.fail))
@@ -217,7 +214,7 @@ func (rs *resolution) run(t task) result {
 		r = rs.call(j.Lists, func(ctx context.Context) (string, error) {
 			var id, next string
 			var err error
-			page, next, id, err = j.Lookups.FindByEmail(ctx, t.pool, t.email, token)
+			page, next, id, err = j.Lookups.FindByEmail(ctx, t.Pool, t.Email, token)
 			if err == nil {
 				token = next
 			}
@@ -231,7 +228,7 @@ func (rs *resolution) run(t task) result {
 			break
 		}
 	}
-	t.username, t.resolvedBy = "", ResolvedListUsers
+	t.Username, t.ResolvedBy = "", ResolvedListUsers
 	switch {
 	case len(names) == 0 && hadPrior && j.Action == Delete:
 		// An earlier run resolved this row and journaled its delete before
@@ -248,13 +245,13 @@ func (rs *resolution) run(t task) result {
 		}
 		return rs.finish(t, report.Invalid, fmt.Sprintf("email matches %s users (for example a federated and a native user): give the username instead; no user was guessed", n), nil)
 	}
-	t.username = names[0]
+	t.Username = names[0]
 	if j.Resolved != nil {
-		if first, dup := j.Resolved.Claim(t.pool, t.username, t.row.N); dup {
+		if first, dup := j.Resolved.Claim(t.Pool, t.Username, t.row.N); dup {
 			return rs.finish(t, report.Duplicate, fmt.Sprintf("same user as row %d", first), nil)
 		}
 	}
-	if j.Protected != nil && j.Protected(t.pool, t.username) {
+	if j.Protected != nil && j.Protected(t.Pool, t.Username) {
 		return rs.finish(t, report.Protected, "user is protected", nil)
 	}
 	return rs.merge(j.process(rs.dispatch, rs.callCtx, t, rs.fail))
@@ -321,7 +318,7 @@ func (rs *resolution) failed(t task, r retry.Result) result {
 		rs.fail(fatal(r.Code, t.row.N, r.Err, t.scrubber()))
 		return rs.finish(t, report.NotAttempted, "", &r)
 	case r.Class == retry.PoolMissing:
-		rs.j.poolFailed(r, t.pool)
+		rs.j.poolFailed(r, t.Pool)
 		return rs.finish(t, report.Failed, "", &r)
 	case r.Class == retry.Permanent || r.Class == retry.NotFound:
 		res := rs.finish(t, report.Failed, "", &r)

@@ -13,6 +13,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/cognito"
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/report"
+	"github.com/cogsweep/cogsweep/internal/target"
 )
 
 // lookups is a hand-written fake of Lookups: pools by id, users by email.
@@ -208,7 +209,7 @@ func dupSet(t *testing.T, rows []input.Row) *input.DupSet {
 	for _, r := range rows {
 		b = append(b, r.Email+"\n"...)
 	}
-	sum, err := input.Scan(context.Background(), bytes.NewReader(b), input.CSV, func(r input.Row) string { return DupKey(r, emailPool) })
+	sum, err := input.Scan(context.Background(), bytes.NewReader(b), input.CSV, func(r input.Row) string { return target.Key(r, emailPool) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,8 +303,8 @@ func TestPrepare_EmailRows(t *testing.T) {
 			if rec != nil {
 				t.Fatalf("decided without a call: %+v", rec)
 			}
-			if tk.email != tt.email {
-				t.Fatalf("task email %q, want %q", tk.email, tt.email)
+			if tk.Email != tt.email {
+				t.Fatalf("task email %q, want %q", tk.Email, tt.email)
 			}
 		})
 	}

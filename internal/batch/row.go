@@ -10,105 +10,48 @@ import (
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/report"
 	"github.com/cogsweep/cogsweep/internal/retry"
+	"github.com/cogsweep/cogsweep/internal/target"
 )
 
 // prepare validates a row. It returns either a task for a worker or, for a
 // row decided without any call, its record.
 func (j *Job) prepare(row input.Row) (task, *report.Record) {
-	t := task{row: row}
+	tg, rej := target.Resolve(row, j.rules())
+	t := task{row: row, Target: tg}
 	rec := func(o report.Outcome, msg string) (task, *report.Record) {
 		r := j.record(t)
 		r.Outcome, r.Message = o, msg
 		return t, &r
 	}
-	if row.Err != "" {
-		return rec(report.Invalid, row.Err)
+	if rej != nil {
+		return rec(report.Invalid, rej.Message)
 	}
-	switch {
-	case row.Username != "" || (row.AccessToken == "" && (row.Sub != "" || row.Email != "")):
-		if !j.Action.AdminCapable() {
-			return rec(report.Invalid, "row names a user but "+string(j.Action)+" needs an access_token")
-		}
-		t.username = row.Username
-		if t.username == "" && row.Sub != "" {
-			// Admin calls accept a local user's sub as the username.
-			t.username = row.Sub
-			if err := input.ValidSub(row.Sub); err != nil {
-				return rec(report.Invalid, err.Error())
+	if t.By.Admin() && t.Email == "" && j.Protected != nil && j.Protected(t.Pool, t.Username) {
+		return rec(report.Protected, "user is protected")
+	}
+	if j.Dups != nil {
+		if first, dup := j.Dups.See(target.Key(row, j.Pool), row.N); dup {
+			what := "user"
+			if t.By == target.ByToken {
+				what = "access token"
 			}
+			return rec(report.Duplicate, fmt.Sprintf("same %s as row %d", what, first))
 		}
-		if t.username == "" {
-			// An email: a worker resolves it to a username (resolve.go).
-			if err := input.ValidEmail(row.Email); err != nil {
-				return rec(report.Invalid, err.Error())
-			}
-			t.email = row.Email
-		} else if err := input.ValidUsername(t.username); err != nil {
-			return rec(report.Invalid, err.Error())
-		}
-		t.pool = j.Pool
-		if row.UserPoolID != "" {
-			t.pool = row.UserPoolID
-		}
-		switch {
-		case t.pool == "":
-			return rec(report.Invalid, "no user pool: give --user-pool-id or a user_pool_id column")
-		case input.ValidPoolID(t.pool) != nil:
-			return rec(report.Invalid, input.ValidPoolID(t.pool).Error())
-		case j.Region != "" && input.PoolRegion(t.pool) != j.Region:
-			return rec(report.Invalid, fmt.Sprintf("user pool %s is not in the run's region %s", t.pool, j.Region))
-		case j.ConfirmedPools != nil && j.Action.Destructive() && !j.ConfirmedPools[t.pool]:
-			return rec(report.Invalid, fmt.Sprintf("user pool %s is not confirmed: add --confirm-pool-id %s", t.pool, t.pool))
-		}
-		if t.email == "" && j.Protected != nil && j.Protected(t.pool, t.username) {
-			return rec(report.Protected, "user is protected")
-		}
-		if j.Dups != nil {
-			if first, dup := j.Dups.See(DupKey(row, j.Pool), row.N); dup {
-				return rec(report.Duplicate, fmt.Sprintf("same user as row %d", first))
-			}
-		}
-	case row.AccessToken != "":
-		if !j.Action.TokenCapable() {
-			return rec(report.Invalid, "row has only an access_token; "+string(j.Action)+" needs a username")
-		}
-		t.token = row.AccessToken
-		if j.Dups != nil {
-			if first, dup := j.Dups.See(DupKey(row, j.Pool), row.N); dup {
-				return rec(report.Duplicate, fmt.Sprintf("same access token as row %d", first))
-			}
-		}
-	default:
-		return rec(report.Invalid, "row has no username")
 	}
 	return t, nil
 }
 
+// rules are what the run accepts of its rows (internal/target).
+func (j *Job) rules() target.Rules {
+	return target.Rules{
+		Action: string(j.Action), Admin: j.Action.AdminCapable(), Token: j.Action.TokenCapable(),
+		Pool: j.Pool, Region: j.Region, Confirmed: j.ConfirmedPools, Destructive: j.Action.Destructive(),
+	}
+}
+
 func (j *Job) record(t task) report.Record {
-	r := report.Record{
-		Row:        t.row.N,
-		Action:     string(j.Action),
-		Username:   t.username,
-		UserPoolID: t.pool,
-		At:         j.now(),
-	}
-	if r.Username == "" {
-		r.Username = t.row.Username
-	}
-	if t.row.Username == "" && t.row.Sub != "" {
-		r.Input, r.ResolvedBy = t.row.Sub, ResolvedSub
-	}
-	if t.row.Username == "" && t.row.Sub == "" && t.row.AccessToken == "" && t.row.Email != "" {
-		r.Input, r.ResolvedBy = t.row.Email, t.resolvedBy
-	}
-	if t.row.AccessToken != "" && t.row.Username == "" {
-		r.TokenSHA256 = input.TokenFingerprint(t.row.AccessToken)
-		if u := input.TokenUsername(t.row.AccessToken); u != "" && r.Username == "" {
-			// Decoded without verifying the token: a name for people, not
-			// proof (see ResolvedToken).
-			r.Username, r.ResolvedBy = u, ResolvedToken
-		}
-	}
+	r := t.Target.Record(t.row)
+	r.Action, r.At = string(j.Action), j.now()
 	return r
 }
 
@@ -129,11 +72,11 @@ func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*Fata
 	start := j.now()
 	res := result{rec: j.record(t)}
 	kind := retry.IAM
-	if t.token != "" {
+	if t.Token != "" {
 		kind = retry.Token
 	}
-	if kind == retry.IAM && j.missing().Has(t.pool) {
-		res.rec = poolMissingRecord(res.rec, t.pool)
+	if kind == retry.IAM && j.missing().Has(t.Pool) {
+		res.rec = poolMissingRecord(res.rec, t.Pool)
 		return res
 	}
 	prior, hadPrior := j.Prior[t.row.N]
@@ -183,7 +126,7 @@ func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*Fata
 			fail(fatal(r.Code, t.row.N, r.Err, t.scrubber()))
 			return finish(report.NotAttempted, &r)
 		case retry.PoolMissing:
-			j.poolFailed(r, t.pool)
+			j.poolFailed(r, t.Pool)
 			return finish(report.Failed, &r)
 		case retry.Permanent:
 			res.forbidden = r.Code == "ForbiddenException"
@@ -198,14 +141,14 @@ func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*Fata
 		return finish(report.Failed, &r)
 	}
 
-	pool, user := t.pool, t.username
+	pool, user := t.Pool, t.Username
 	read := ReadNone
 
 	// Reads first where the action decides on the user's state: disable
 	// (already disabled users cost no UserUpdate call, and rollback stays
 	// exact), delete --only-disabled-for, and every dry run. An intent from
 	// an earlier run means the state may already be ours: do not read again.
-	needRead := t.token == "" && !hadPrior &&
+	needRead := t.Token == "" && !hadPrior &&
 		(j.DryRun || j.Action == Disable || (j.Action == Delete && j.OnlyDisabledFor > 0))
 	var u cognito.User // as read, for a --backup
 	if needRead {
@@ -296,7 +239,7 @@ func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*Fata
 	switch {
 	case r.Err == nil:
 		res.rec.Repeated = hadPrior
-		return finish(j.Action.done(t.token != ""), nil)
+		return finish(j.Action.done(t.Token != ""), nil)
 	case r.Class == retry.NotFound:
 		if mayHaveRun && (j.Action == Delete) {
 			// Our own earlier call deleted the user: the goal is reached
@@ -305,7 +248,7 @@ func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*Fata
 			return finish(report.Deleted, nil)
 		}
 		return finish(report.NotFound, &r)
-	case mayHaveRun && t.token != "" && j.Action == SelfDelete && r.Code == "NotAuthorizedException":
+	case mayHaveRun && t.Token != "" && j.Action == SelfDelete && r.Code == "NotAuthorizedException":
 		// The token died with its user: our earlier call did it.
 		res.rec.Repeated = true
 		return finish(report.SelfDeleted, nil)
@@ -314,7 +257,7 @@ func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*Fata
 }
 
 func (j *Job) mutation(t task) callFn {
-	pool, user, tok := t.pool, t.username, t.token
+	pool, user, tok := t.Pool, t.Username, t.Token
 	switch j.Action {
 	case Disable:
 		return func(ctx context.Context) (string, error) { return j.Users.DisableUser(ctx, pool, user) }

@@ -10,6 +10,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/report"
 	"github.com/cogsweep/cogsweep/internal/retry"
+	"github.com/cogsweep/cogsweep/internal/target"
 )
 
 // testToken is shaped like a Cognito access token (header.payload.signature)
@@ -85,7 +86,7 @@ func TestJob_TokenRows_Outcomes(t *testing.T) {
 			if r.TokenSHA256 != input.TokenFingerprint(tok) || len(r.TokenSHA256) != 12 {
 				t.Errorf("token_sha256 %q", r.TokenSHA256)
 			}
-			if r.Username != "alice" || r.ResolvedBy != ResolvedToken {
+			if r.Username != "alice" || r.ResolvedBy != target.ResolvedToken {
 				t.Errorf("username %q resolved_by %q, want the token's claim", r.Username, r.ResolvedBy)
 			}
 			if r.UserPoolID != "" {

@@ -24,6 +24,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/pace"
 	"github.com/cogsweep/cogsweep/internal/report"
 	"github.com/cogsweep/cogsweep/internal/retry"
+	"github.com/cogsweep/cogsweep/internal/target"
 )
 
 func runAction(ctx context.Context, a batch.Action, args []string, env Env) error {
@@ -333,7 +334,7 @@ func (r *run) prepareInput(ctx context.Context) error {
 		return usage(fmt.Errorf("open input: %w", err))
 	}
 	defer f.Close()
-	sum, err := input.Scan(ctx, f, r.format, r.countShard(func(row input.Row) string { return batch.DupKey(row, o.UserPoolID) }))
+	sum, err := input.Scan(ctx, f, r.format, r.countShard(func(row input.Row) string { return target.Key(row, o.UserPoolID) }))
 	if err != nil {
 		if ctx.Err() != nil {
 			// Nothing was called yet: the same command starts afresh.
@@ -753,23 +754,8 @@ func (r *run) fillNotAttempted(sink *trackingSink, runErr error) error {
 		if sink.have.Has(row.N) || !r.shard.Owns(row) {
 			continue
 		}
-		rec := report.Record{Row: row.N, Outcome: report.NotAttempted, Action: string(r.o.Action),
-			Username: row.Username, UserPoolID: row.UserPoolID, Message: msg, At: now}
-		if row.Username == "" && row.AccessToken == "" {
-			rec.Input = row.Sub // identity.go: the value as given
-			if rec.Input == "" {
-				rec.Input = row.Email
-			}
-		}
-		if rec.UserPoolID == "" && (rec.Username != "" || rec.Input != "") {
-			rec.UserPoolID = r.o.UserPoolID
-		}
-		if row.Username == "" && row.AccessToken != "" {
-			rec.TokenSHA256 = input.TokenFingerprint(row.AccessToken)
-			if u := input.TokenUsername(row.AccessToken); u != "" {
-				rec.Username, rec.ResolvedBy = u, batch.ResolvedToken // not verified
-			}
-		}
+		rec := target.NotReached(row, r.o.UserPoolID)
+		rec.Outcome, rec.Action, rec.Message, rec.At = report.NotAttempted, string(r.o.Action), msg, now
 		if err := sink.Write(&rec); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
