@@ -41,18 +41,13 @@ type Sink interface {
 }
 
 // IntentLog durably notes, before a mutating call, that the call may reach
-// the service, so a later attempt after a crash knows it.
+// the service, so a later attempt after a crash knows it. read is what the
+// read before the call found: checkpoint.ReadEnabled, ReadDisabled or
+// ReadNone.
 type IntentLog interface {
 	Intent(row int, read string) error
 	Sync() error
 }
-
-// Read results journaled with an intent.
-const (
-	ReadEnabled  = "enabled"
-	ReadDisabled = "disabled"
-	ReadNone     = "" // the action made no read before its mutating call
-)
 
 // Options is what to do with each row.
 type Options struct {

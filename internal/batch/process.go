@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/cogsweep/cogsweep/internal/checkpoint"
 	"github.com/cogsweep/cogsweep/internal/cognito"
 	"github.com/cogsweep/cogsweep/internal/report"
 	"github.com/cogsweep/cogsweep/internal/retry"
@@ -52,7 +53,7 @@ func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*Fata
 		// Token rows cannot be read without using the token; report the plan.
 		return p.finish(p.a.would, nil)
 	}
-	if res, settled := p.keep(u, read != ReadNone); settled {
+	if res, settled := p.keep(u, read != checkpoint.ReadNone); settled {
 		return res
 	}
 	if p.hadPrior && p.prior != "" {
@@ -67,7 +68,7 @@ func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*Fata
 func (p *rowRun) readFirst() (u cognito.User, read string, res result, settled bool) {
 	j := p.j
 	if p.t.Token != "" || p.hadPrior || !(j.DryRun || (p.a.readFirst != nil && p.a.readFirst(j.Options))) {
-		return u, ReadNone, res, false
+		return u, checkpoint.ReadNone, res, false
 	}
 	r := p.do(j.Reads, func(ctx context.Context) (string, error) {
 		var id string
@@ -77,13 +78,13 @@ func (p *rowRun) readFirst() (u cognito.User, read string, res result, settled b
 	})
 	switch {
 	case r.Class == retry.NotFound:
-		return u, ReadNone, p.finish(report.NotFound, &r), true
+		return u, checkpoint.ReadNone, p.finish(report.NotFound, &r), true
 	case r.Err != nil:
-		return u, ReadNone, p.failed(r), true
+		return u, checkpoint.ReadNone, p.failed(r), true
 	}
-	read = ReadEnabled
+	read = checkpoint.ReadEnabled
 	if !u.Enabled {
-		read = ReadDisabled
+		read = checkpoint.ReadDisabled
 	}
 	if p.a.judge != nil {
 		if o, msg := p.a.judge(j, u); o != "" {

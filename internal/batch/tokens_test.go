@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cogsweep/cogsweep/internal/checkpoint"
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/report"
 	"github.com/cogsweep/cogsweep/internal/retry"
@@ -60,7 +61,7 @@ func TestJob_TokenRows_Outcomes(t *testing.T) {
 		{name: "token of an unknown app client", action: SelfDelete, err: apiErr("ResourceNotFoundException"), want: report.Failed, wantCode: "ResourceNotFoundException"},
 		{name: "refused by a WAF", action: SelfDelete, err: apiErr("ForbiddenException"), want: report.Failed, wantCode: "ForbiddenException"},
 		{name: "self delete repeated after a crash: the token died with its user", action: SelfDelete,
-			prior: map[int]string{1: ReadNone}, err: apiErr("NotAuthorizedException"), want: report.SelfDeleted, repeated: true},
+			prior: map[int]string{1: checkpoint.ReadNone}, err: apiErr("NotAuthorizedException"), want: report.SelfDeleted, repeated: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -233,7 +234,7 @@ func TestJob_SkipReader(t *testing.T) {
 	if r := sink.recs[1]; r.Message != "was already_disabled" || r.Username != "bob" || r.UserPoolID != "us-east-1_P1" || r.Attempts != 0 {
 		t.Errorf("skipped row: %+v", r)
 	}
-	if len(intents.rows) != 1 || intents.rows[3] != ReadNone {
+	if len(intents.rows) != 1 || intents.rows[3] != checkpoint.ReadNone {
 		t.Errorf("intents %v, want one for row 3", intents.rows)
 	}
 }
