@@ -204,14 +204,13 @@ func (r *run) do(ctx context.Context) error {
 		defer stop()
 		go autoConcurrency(gctx, gate, writes)
 	}
+	opts := batch.NewOptions() // the drain timeout and the failure streak
+	opts.Action, opts.Pool, opts.Region, opts.Attributes, opts.DryRun = o.Action, o.UserPoolID, region, r.attrs, o.DryRun
+	opts.Concurrency, opts.Retry, opts.CallTimeout = workers, r.policy(), o.CallTimeout
+	opts.ConfirmedPools, opts.OnlyDisabledFor = confirmed, o.OnlyDisabledFor
 	job := &batch.Job{
-		Options: batch.Options{
-			Action: o.Action, Pool: o.UserPoolID, Region: region, Attributes: r.attrs, DryRun: o.DryRun,
-			Concurrency: workers, Retry: r.policy(),
-			CallTimeout: o.CallTimeout, DrainTimeout: 20 * time.Second, MaxStreak: 10, ConfirmedPools: confirmed,
-			OnlyDisabledFor: o.OnlyDisabledFor,
-		},
-		Users: users, Writes: writes, Reads: reads, Report: sink, Intents: intents,
+		Options: opts,
+		Users:   users, Writes: writes, Reads: reads, Report: sink, Intents: intents,
 		Skip:      state.Settled.Has,
 		Include:   r.include(),
 		Gate:      gateOrNil(gate),

@@ -1,6 +1,5 @@
 package retry
 
-
 // Error attaches a Decision to an error so that callers anywhere up the stack
 // can read the class with errors.As, through any amount of wrapping. Classify
 // returns the attached Decision unchanged, so a fake or an adapter can

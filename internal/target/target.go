@@ -108,8 +108,6 @@ type Rejection struct {
 	Message string
 }
 
-func (r *Rejection) Error() string { return r.Message }
-
 func reject(rule Rule, msg string) *Rejection { return &Rejection{Rule: rule, Message: msg} }
 
 // Resolve decides which user row names under rules. On a rejection the

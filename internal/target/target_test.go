@@ -121,7 +121,7 @@ func TestRecordAndNotReached(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tg, rej := Resolve(tt.row, Rules{Admin: true, Pool: pool})
 			if rej != nil {
-				t.Fatal(rej)
+				t.Fatal(rej.Message)
 			}
 			r := tg.Record(tt.row)
 			if r.Row != tt.row.N || r.Username != tt.user || r.UserPoolID != tt.pool || r.Input != tt.in || r.ResolvedBy != tt.resolved {
