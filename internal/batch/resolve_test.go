@@ -178,7 +178,7 @@ func TestJob_EmailRows_DuplicatesOnTheResolvedUsername(t *testing.T) {
 	lk := &lookups{pools: map[string]cognito.Pool{emailPool: {ID: emailPool}}, byEmail: map[string][]string{
 		"Ann@Example.com": {"ann"}, "ann@example.com": {"ann"}, "bob@example.com": {"bob"},
 	}}
-	u := &users{}
+	u := &users{mut: succeed}
 	j, sink, _ := newJob(Delete, u)
 	j.Concurrency = 4
 	j.Lookups, j.Pools, j.Resolved = lk, NewPoolCache(), NewResolvedUsers()
@@ -352,7 +352,7 @@ func (b *backups) Save(row int, pool string, u cognito.User, groups []string) er
 }
 
 func TestJob_BackupBeforeDelete(t *testing.T) {
-	u := &users{}
+	u := &users{get: enabledUser, mut: succeed}
 	bk := &backups{u: u}
 	lk := &lookups{groups: map[string][]string{"alice": {"admins", "staff"}}}
 	j, sink, _ := newJob(Delete, u)
@@ -370,7 +370,7 @@ func TestJob_BackupBeforeDelete(t *testing.T) {
 }
 
 func TestJob_BackupFailureStopsTheRun(t *testing.T) {
-	u := &users{}
+	u := &users{get: enabledUser}
 	j, sink, _ := newJob(Delete, u)
 	j.Backup = &backups{u: u, err: errors.New("disk full")}
 	_, err := j.Run(t.Context(), rows("alice", "bob", "carol"))

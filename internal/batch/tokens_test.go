@@ -211,7 +211,7 @@ func (s *skipReader) SkipReason(row input.Row) (string, bool) {
 }
 
 func TestJob_SkipReader(t *testing.T) {
-	u := &users{}
+	u := &users{mut: succeed}
 	j, sink, intents := newJob(Rollback, u)
 	rd := &skipReader{sliceReader: &sliceReader{rows: []input.Row{
 		{N: 3, Username: "alice", UserPoolID: "us-east-1_P1"},
