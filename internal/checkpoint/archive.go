@@ -75,7 +75,7 @@ func checkThenRename(old, new string) error {
 }
 
 // archiveHeld archives the held files with ArchiveAside, each path getting
-// a new, empty file still locked, and then the also files like Archive, all
+// a new, empty file still locked, and then the also files like archive, all
 // with one timestamp. An empty held file has nothing to archive and stays.
 func archiveHeld(now time.Time, held []*fsutil.LockedFile, also []string) ([]string, error) {
 	stamp := now.UTC().Format(ArchiveLayout)
