@@ -1,6 +1,14 @@
 // Package batch is the pipeline of a run: rows from a reader are validated,
 // handed to a fixed pool of workers that call Cognito under shared rate
 // limiters, and their outcomes are written by a single collector.
+//
+// Files, in the order a row meets them: row.go (validation, through
+// internal/target), pipeline.go (reader, workers, stopping), resolve.go
+// (email rows), process.go (a row's calls), action_*.go (what each action
+// does), collect.go (the one writer). It reaches Cognito, the report and
+// the checkpoint only through the interfaces in batch.go, and knows no
+// flags, files or S3: the command line and the run import it, never the
+// reverse.
 package batch
 
 import (
