@@ -124,7 +124,9 @@ func TestWriteHTML_Page(t *testing.T) {
 		if n := count(doc, func(n *html.Node) bool { return n.Data == "line" && attr(n, "class") == "mark" }); n != 4 {
 			t.Errorf("%d resume marks, want one per chart (4)", n)
 		}
-		if n := count(doc, func(n *html.Node) bool { return n.Data == "path" && attr(n, "class") == "series" && strings.Count(attr(n, "d"), "M") == 2 }); n == 0 {
+		if n := count(doc, func(n *html.Node) bool {
+			return n.Data == "path" && attr(n, "class") == "series" && strings.Count(attr(n, "d"), "M") == 2
+		}); n == 0 {
 			t.Errorf("no series broken at the gap before the resume")
 		}
 	})
