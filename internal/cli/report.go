@@ -42,6 +42,9 @@ func runReport(args []string, env Env) error {
 		}
 		return usage(err)
 	}
+	if err := bindEnv(flags, env.Getenv); err != nil {
+		return usage(err)
+	}
 	if path == "" && flags.NArg() > 0 {
 		path = flags.Arg(0)
 	} else if flags.NArg() > 0 {
@@ -75,6 +78,21 @@ func runReport(args []string, env Env) error {
 		return reportpage.WriteHTML(env.Stdout, d)
 	}
 	return writePage(o.HTML, d)
+}
+
+// bindEnv sets each flag not given from its COGSWEEP_ variable.
+func bindEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if v := getenv(envName(f.Name)); !set[f.Name] && v != "" {
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", envName(f.Name), err))
+			}
+		}
+	})
+	return errors.Join(errs...)
 }
 
 // writePage writes the page through a temporary file and a rename: the

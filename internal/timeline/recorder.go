@@ -53,6 +53,7 @@ type Recorder struct {
 
 	meters []*Meter
 	run    int
+	lastT  int64 // the last sample's second (only the sampler and Close write it, one after the other)
 
 	mu       sync.Mutex // guards f, buf, unsynced, err
 	f        *os.File
@@ -209,7 +210,11 @@ func (r *Recorder) sample(now time.Time) error {
 }
 
 func (r *Recorder) encodeSample(now time.Time) []byte {
-	s := Sample{T: now.Unix(), Latency: r.hist.take(), Cats: make([]Counts, len(r.meters))}
+	// The partial second Close writes may fall in the second the last
+	// tick named: it is the next one, so no second is counted twice.
+	t := max(now.Unix(), r.lastT+1)
+	r.lastT = t
+	s := Sample{T: t, Latency: r.hist.take(), Cats: make([]Counts, len(r.meters))}
 	for i, m := range r.meters {
 		s.Cats[i] = m.take()
 		s.InFlight += s.Cats[i].InFlight

@@ -250,3 +250,41 @@ func repeat(n int, d time.Duration) []time.Duration {
 
 // near: within the histogram's quarter-octave.
 func near(got, want float64) bool { return got >= want && got <= want*1.19+1e-9 }
+
+// TestRecorder_PartialSecondIsItsOwn: the last, partial second written at
+// Close never shares a second with the tick before it, which would add up
+// the limiter's rate twice in a view.
+func TestRecorder_PartialSecondIsItsOwn(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.timeline")
+	c := &clock{t: time.Unix(1_700_000_000, 0)}
+	tick := make(chan time.Time)
+	r, err := Open(path, Options{Now: c.now, Tick: tick})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Meter("UserUpdate", &fakeLimiter{rate: 20})
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	before := size(t, path)
+	tick <- c.t.Add(time.Second)
+	waitFor(t, func() bool { return size(t, path) > before }, "tick sample")
+	c.t = c.t.Add(1500 * time.Millisecond) // Close in the same second as the tick
+	if err := r.Close("finished"); err != nil {
+		t.Fatal(err)
+	}
+	tl, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := tl.Runs[0].Samples
+	if len(s) != 2 || s[0].T == s[1].T {
+		t.Fatalf("samples at %v", s)
+	}
+	v := NewView([]*Timeline{tl}, 10)
+	for _, p := range v.Points {
+		if p.Rate[0] != 20 {
+			t.Fatalf("rate %.0f at %v, want 20", p.Rate[0], p.T)
+		}
+	}
+}
