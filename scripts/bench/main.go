@@ -45,7 +45,9 @@ type config struct {
 	only                string // comma-separated rows to run (default all)
 	peerWorkers         int
 	verbose             bool
-	keep                bool // keep the work directory
+	keep                bool   // keep the work directory
+	charts              string // row 2's charts go here (default: bench/ beside out; charts.go)
+	cell                int    // run only this cell of row 2 (0: all)
 }
 
 func main() {
@@ -61,6 +63,8 @@ func main() {
 	flag.IntVar(&c.peerWorkers, "peer-workers", 4, "goroutines of the adaptive-mode peer")
 	flag.BoolVar(&c.verbose, "v", false, "print a timeline of the quota-bound jobs")
 	flag.BoolVar(&c.keep, "keep", false, "keep the work directory")
+	flag.StringVar(&c.charts, "charts", "", "write row 2's SVG charts here (default: bench/ beside -out)")
+	flag.IntVar(&c.cell, "cell", 0, "run only this cell of row 2, e.g. to draw its chart (with -only 2 -out '' -charts DIR)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -659,7 +663,7 @@ func (b *bench) writeMarkdown(table string, goBench []string, total time.Duratio
 	if b.matrix != "" {
 		s.WriteString("\n## Row 2: the live scenario matrix\n\n")
 		s.WriteString(b.matrix)
-		s.WriteString("\n" + matrixText + "\n" + liveWhy(b.cells))
+		s.WriteString(chartLinks(b.cells) + "\n" + matrixText + "\n" + liveWhy(b.cells))
 	}
 	if len(goBench) > 0 {
 		s.WriteString("\nGo benchmarks (`go test -bench 'CSVReader|NDJSONReader|Writer' -benchmem -benchtime 200ms`):\n\n```\n")
