@@ -171,6 +171,8 @@ type State struct {
 	WMax float64
 	// Cuts counts throttle signals acted on.
 	Cuts int
+	// Cap is the outer loop's ceiling on Rate (0: none; outer.go).
+	Cap float64
 
 	latency float64   // EWMA of answered calls' latency, seconds
 	epoch   time.Time // start of the current recovery curve
@@ -296,7 +298,7 @@ func (c Controller) Next(s State, ev Event, now time.Time) State {
 	case Throttle:
 		s.win.add(now, c.cfg.Window, true)
 	}
-	rate := c.curve(s, now)
+	rate := s.capped(c.curve(s, now), c.cfg.Min)
 	if ev.Kind == Throttle && c.signal(s.win.count(now, c.cfg.Window)) &&
 		(!s.cut || now.Sub(s.lastCut) >= c.cooldown(s)) {
 		s = c.cutAt(s, rate, now)
