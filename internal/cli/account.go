@@ -28,6 +28,10 @@ const maxAccountRead = 5 * time.Second
 type accountState struct {
 	cfg  *aws.Config
 	plan *accountPlan
+	// reader and usageKnown let the run read CloudWatch again (watch.go):
+	// only when the pre-flight's read worked.
+	reader     *account.Reader
+	usageKnown bool
 }
 
 // accountPlan is the write category's quota, production's recent load and
@@ -89,6 +93,7 @@ func (r *run) readAccount(ctx context.Context, rows int) error {
 	if err := note(err, "CloudWatch GetMetricData"); err != nil {
 		return err
 	}
+	r.acct.reader, r.acct.usageKnown = rd, u.Known
 	if len(problems) > 0 {
 		// One line whatever failed: a caller without the permissions sees
 		// nothing else change.

@@ -194,6 +194,8 @@ func (r *run) do(ctx context.Context) error {
 	}
 
 	writes, workers := r.limiters()
+	jobWrites, stopWatch := r.watchAccount(ctx, writes) // watch.go
+	defer stopWatch()
 	reads := pace.NewFixed(o.ReadRate, o.Burst)
 	var gate *pace.Gate
 	if workers == 0 {
@@ -210,7 +212,7 @@ func (r *run) do(ctx context.Context) error {
 			CallTimeout: o.CallTimeout, DrainTimeout: 20 * time.Second, MaxStreak: 10, ConfirmedPools: confirmed,
 			OnlyDisabledFor: o.OnlyDisabledFor,
 		},
-		Users: users, Writes: writes, Reads: reads, Report: sink, Intents: intents,
+		Users: users, Writes: jobWrites, Reads: reads, Report: sink, Intents: intents,
 		Skip:      state.Settled.Has,
 		Include:   r.include(),
 		Gate:      gateOrNil(gate),
