@@ -40,6 +40,7 @@ type accountPlan struct {
 	quota    account.Quota
 	usage    account.Usage
 	free     float64
+	prior    float64 // quota minus production's peak, this shard's share (0: unknown)
 	rows     int
 	estimate time.Duration
 }
@@ -122,6 +123,11 @@ func (r *run) applyPlan(q account.Quota, u account.Usage, rows int) {
 	}
 	est := account.Plan(q, u, rows, 1)
 	p := &accountPlan{quota: q, usage: u, free: est.Free / shards, rows: rows}
+	if u.Known {
+		// Where throttling should begin: auto's first climb levels off
+		// under it instead of heading for the quota.
+		p.prior = est.Free / account.Margin / shards
+	}
 	p.estimate = account.Duration(float64(rows), r.plannedRate(p.free))
 	r.acct.plan = p
 

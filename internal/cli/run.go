@@ -657,6 +657,7 @@ func (r *run) limiters() (*pace.Limiter, int) {
 		cfg := pace.AutoConfig(o.MaxRate)
 		if p := r.acct.plan; p != nil && o.MaxRate > 0 {
 			cfg.Start = min(p.free/o.MaxRate, 1)
+			cfg.Prior = p.prior / o.MaxRate // 0 when production is unknown
 		}
 		return pace.NewLimiter(pace.New(cfg), o.Burst), o.Concurrency
 	}

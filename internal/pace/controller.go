@@ -109,6 +109,10 @@ type Config struct {
 	// passed two more Poisson cells than none and 0.85 or 1 regressed
 	// others (faster probes throttle production arriving at random).
 	Recall float64
+	// Prior is, in auto mode, where throttling is expected to begin, as a
+	// fraction of Rate (0: at Rate), e.g. the free share the account's
+	// metrics show: the first climb levels off under it (outer.go).
+	Prior float64
 }
 
 // FixedConfig holds rate and, on throttling, cuts to 70% and recovers
@@ -271,7 +275,7 @@ func (c Controller) Start(now time.Time) State {
 	// Start as if a cut from the maximum had just happened: the curve
 	// climbs quickly from Start x max and levels off below max, so the
 	// first probe of an unknown quota is careful near the top.
-	s.WMax = c.cfg.Rate
+	s.WMax = c.prior()
 	s.from = c.clamp(c.cfg.Start * c.cfg.Rate)
 	s.Rate = s.from
 	s.level0 = c.cfg.Burst // nobody has called yet: the bucket is full

@@ -155,6 +155,14 @@ func (c OuterConfig) Next(s OuterState, mins []Minute, rate, top float64, now ti
 	return s, v
 }
 
+// prior is the first WMax: Config.Prior of Rate when set, else Rate.
+func (c Controller) prior() float64 {
+	if p := c.cfg.Prior; p > 0 && p < 1 {
+		return p * c.cfg.Rate
+	}
+	return c.cfg.Rate
+}
+
 // capped is r under the outer loop's ceiling (never under floor).
 func (s State) capped(r, floor float64) float64 {
 	if s.Cap <= 0 || r <= s.Cap {

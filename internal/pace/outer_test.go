@@ -133,3 +133,31 @@ func TestLimiter_SetCeiling(t *testing.T) {
 		t.Errorf("rate %v a minute after the ceiling was lifted, want above 6", r)
 	}
 }
+
+// TestController_Prior: with the free share the account's metrics show as
+// the prior, the first climb levels off under it instead of heading for
+// the quota (production at 20/s of 25: the climb drained the bucket and
+// failed production's calls in the first seconds).
+func TestController_Prior(t *testing.T) {
+	tests := []struct {
+		name    string
+		prior   float64
+		atMost  float64 // rate 5 s after the start
+		atLeast float64
+	}{
+		{name: "a prior of 5/s: levels off under it", prior: 0.2, atMost: 5, atLeast: 4.5},
+		{name: "no prior: climbs toward the quota", atLeast: 10, atMost: 22.5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := AutoConfig(25)
+			cfg.Start, cfg.Prior = 0.18, tt.prior
+			c := New(cfg)
+			s := c.Start(outerT0)
+			s = c.Next(s, Event{Kind: Tick}, outerT0.Add(5*time.Second))
+			if s.Rate > tt.atMost || s.Rate < tt.atLeast {
+				t.Errorf("rate %v after 5 s, want %v..%v", s.Rate, tt.atLeast, tt.atMost)
+			}
+		})
+	}
+}

@@ -68,7 +68,7 @@ const methodText = `## How each row is measured
 
 The driver is scripts/bench/main.go; scripts/bench.sh builds it, the peer and the no-op build and runs it.
 
-Rows 1, 2 and 4 run first, at the same time; then rows 3 and 5, alone.
+Rows 1, 2, 4, 6 and 7 run first, at the same time; then rows 3 and 5, alone.
 
 1. **Known quota.** An in-process fake Cognito (internal/fakecognito) with a UserUpdate bucket of 25/s, burst 25,
    and 50 ms latency holds 3,000 users; bin/cogsweep deletes them with ` + "`--rate 25`" + `. The rate is rows over the
@@ -93,6 +93,15 @@ Rows 1, 2 and 4 run first, at the same time; then rows 3 and 5, alone.
 5. **moto.** moto_server with one pool of 300 users, deleted once by the AWS CLI (` + "`xargs -P 8`" + ` of
    ` + "`aws cognito-idp admin-delete-user`" + `; a pyenv shim is resolved to the aws script first, so the shim's
    start-up is not counted against the CLI), then recreated and deleted by cogsweep with 8 calls in flight.
+6. **Bought quota (issue 16).** Each job on its own fake whose Service Quotas reports an applied UserUpdate quota
+   of 100/s and whose bucket enforces it (depth 100, 50 ms latency plus up to 10 ms), production at 10/s in its
+   CloudWatch usage metrics for the last 20 minutes and, evenly, through the run; 1,200 deletes. bin/cogsweep runs
+   ` + "`--rate auto`" + ` without --max-rate (so the applied quota is its maximum), the peer (8 goroutines: 4 cannot
+   reach 90/s at 50 ms) beside it. The ideal is the rows at the free 90/s. Before cogsweep read Service Quotas it
+   stayed under 22.5/s: 4.0x the ideal.
+7. **Busy production known from CloudWatch (issue 16).** The same, with a quota of 25/s (bucket 25) and production
+   at 20/s for the last 20 minutes and through the run; 300 deletes, ideal at the free 5/s. Production's calls are
+   also counted over the first 10 s of each job: a plan that starts too high fails them at once.
 
 ## Row 2: the peer
 
