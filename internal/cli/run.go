@@ -195,6 +195,8 @@ func (r *run) do(ctx context.Context) error {
 	}
 
 	writes, workers := r.limiters()
+	jobWrites, stopWatch := r.watchAccount(ctx, writes) // watch.go
+	defer stopWatch()
 	reads := pace.NewFixed(o.ReadRate, o.Burst)
 	var gate *pace.Gate
 	if workers == 0 {
@@ -211,7 +213,7 @@ func (r *run) do(ctx context.Context) error {
 			CallTimeout: o.CallTimeout, DrainTimeout: 20 * time.Second, MaxStreak: 10, ConfirmedPools: confirmed,
 			OnlyDisabledFor: o.OnlyDisabledFor,
 		},
-		Users: users, Writes: writes, Reads: reads, Report: sink, Intents: intents,
+		Users: users, Writes: jobWrites, Reads: reads, Report: sink, Intents: intents,
 		Skip:      state.Settled.Has,
 		Include:   r.include(),
 		Gate:      gateOrNil(gate),
@@ -659,6 +661,7 @@ func (r *run) limiters() (*pace.Limiter, int) {
 		cfg := pace.AutoConfig(o.MaxRate)
 		if p := r.acct.plan; p != nil && o.MaxRate > 0 {
 			cfg.Start = min(p.free/o.MaxRate, 1)
+			cfg.Prior = p.prior / o.MaxRate // 0 when production is unknown
 		}
 		return pace.NewLimiter(pace.New(cfg), o.Burst), o.Concurrency
 	}
