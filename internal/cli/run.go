@@ -24,6 +24,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/pace"
 	"github.com/cogsweep/cogsweep/internal/report"
 	"github.com/cogsweep/cogsweep/internal/retry"
+	"github.com/cogsweep/cogsweep/internal/timeline"
 )
 
 func runAction(ctx context.Context, a batch.Action, args []string, env Env) error {
@@ -228,6 +229,7 @@ func (r *run) do(ctx context.Context) error {
 	if err := r.attachIdentity(job, users); err != nil {
 		return err
 	}
+	tl := r.startTimeline(ctx, job, resume) // timeline.go
 	if resume {
 		r.log.Info("resuming", "checkpoint", r.checkpointPath, "rows", r.scan.Rows, "settled", state.Settled.Count(), "in_flight_before", len(prior))
 	} else {
@@ -244,6 +246,7 @@ func (r *run) do(ctx context.Context) error {
 	}
 	stats, runErr := r.runJob(ctx, job, in, refusal)
 	closeIn()
+	r.endTimeline(tl, runErr)
 	if r.bar {
 		fmt.Fprintln(r.env.Stderr)
 	}
@@ -543,6 +546,7 @@ func (r *run) refuseSymlinks() error {
 	files := []struct{ what, path string }{
 		{"report", r.reportPath},
 		{"checkpoint", r.checkpointPath},
+		{"timeline", timeline.PathFor(r.checkpointPath)},
 	}
 	if r.o.Action == batch.Delete && !r.o.DryRun { // the runs that open --backup (identity.go)
 		files = append(files, struct{ what, path string }{"backup", r.o.Backup})

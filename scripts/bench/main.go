@@ -38,7 +38,9 @@ type config struct {
 	only                string // comma-separated rows to run (default all)
 	peerWorkers         int
 	verbose             bool
-	keep                bool // keep the work directory
+	keep                bool   // keep the work directory
+	charts              string // row 2's charts go here (default: bench/ beside out; charts.go)
+	cell                int    // run only this cell of row 2 (0: all)
 }
 
 func main() {
@@ -54,6 +56,8 @@ func main() {
 	flag.IntVar(&c.peerWorkers, "peer-workers", 4, "goroutines of the adaptive-mode peer")
 	flag.BoolVar(&c.verbose, "v", false, "print a timeline of the quota-bound jobs")
 	flag.BoolVar(&c.keep, "keep", false, "keep the work directory")
+	flag.StringVar(&c.charts, "charts", "", "write row 2's SVG charts here (default: bench/ beside -out)")
+	flag.IntVar(&c.cell, "cell", 0, "run only this cell of row 2, e.g. to draw its chart (with -only 2 -out '' -charts DIR)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

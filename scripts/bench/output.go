@@ -53,7 +53,7 @@ func (b *bench) writeMarkdown(table string, goBench []string, total time.Duratio
 	if b.matrix != "" {
 		s.WriteString("\n## Row 2: the live scenario matrix\n\n")
 		s.WriteString(b.matrix)
-		s.WriteString("\n" + matrixText + "\n" + liveWhy(b.cells))
+		s.WriteString(chartLinks(b.cells) + "\n" + matrixText + "\n" + liveWhy(b.cells))
 	}
 	if len(goBench) > 0 {
 		s.WriteString("\nGo benchmarks (`go test -bench 'CSVReader|NDJSONReader|Writer' -benchmem -benchtime 200ms`):\n\n```\n")
