@@ -9,7 +9,7 @@ DEADCODE_VERSION    := v0.51.0
 # reported (the check would pass it with -test).
 DEADCODE_SKIP       := ^internal/(emulator|scenario|reporttest|pace/sim)/
 
-.PHONY: help build demo test test-integration check bench clean image
+.PHONY: help build demo screenshot test test-integration check bench clean image
 
 help: ## show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-18s %s\n", $$1, $$2}'
@@ -20,6 +20,9 @@ build: ## build bin/cogsweep and bin/fakecognito
 
 demo: build ## run disable then delete end to end against the local fake Cognito seeded from fixtures/
 	./scripts/demo.sh
+
+screenshot: build ## docs/report.png: a demo run (interrupted, resumed) rendered by cogsweep report --html in headless Chromium
+	./scripts/screenshot.sh
 
 test: ## unit, wire-level and end-to-end tests (race detector on)
 	$(GO) test -race -count=1 $(PKGS)

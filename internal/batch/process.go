@@ -261,6 +261,11 @@ func (j *Job) loop(dispatch context.Context, lim Limiter, kind retry.Kind) retry
 				lim.Succeeded(lat)
 			}
 		},
+		OnFailure: func() {
+			if f, ok := lim.(interface{ Failed() }); ok {
+				f.Failed() // a timeline's meter (internal/timeline)
+			}
+		},
 		Rand: rand.Float64,
 	}
 }

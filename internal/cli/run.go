@@ -25,6 +25,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/report"
 	"github.com/cogsweep/cogsweep/internal/retry"
 	"github.com/cogsweep/cogsweep/internal/target"
+	"github.com/cogsweep/cogsweep/internal/timeline"
 )
 
 func runAction(ctx context.Context, a batch.Action, args []string, env Env) error {
@@ -195,6 +196,8 @@ func (r *run) do(ctx context.Context) error {
 	}
 
 	writes, workers := r.limiters()
+	jobWrites, stopWatch := r.watchAccount(ctx, writes) // watch.go
+	defer stopWatch()
 	reads := pace.NewFixed(o.ReadRate, o.Burst)
 	var gate *pace.Gate
 	if workers == 0 {
@@ -210,7 +213,7 @@ func (r *run) do(ctx context.Context) error {
 	opts.ConfirmedPools, opts.OnlyDisabledFor = confirmed, o.OnlyDisabledFor
 	job := &batch.Job{
 		Options: opts,
-		Users:   users, Writes: writes, Reads: reads, Report: sink, Intents: intents,
+		Users:   users, Writes: jobWrites, Reads: reads, Report: sink, Intents: intents,
 		Skip:      state.Settled.Has,
 		Include:   r.include(),
 		Gate:      gateOrNil(gate),
@@ -226,6 +229,7 @@ func (r *run) do(ctx context.Context) error {
 	if err := r.attachIdentity(job, users); err != nil {
 		return err
 	}
+	tl := r.startTimeline(ctx, job, resume) // timeline.go
 	if resume {
 		r.log.Info("resuming", "checkpoint", r.checkpointPath, "rows", r.scan.Rows, "settled", state.Settled.Count(), "in_flight_before", len(prior))
 	} else {
@@ -242,6 +246,7 @@ func (r *run) do(ctx context.Context) error {
 	}
 	stats, runErr := r.runJob(ctx, job, in, refusal)
 	closeIn()
+	r.endTimeline(tl, runErr)
 	if r.bar {
 		fmt.Fprintln(r.env.Stderr)
 	}
@@ -541,6 +546,7 @@ func (r *run) refuseSymlinks() error {
 	files := []struct{ what, path string }{
 		{"report", r.reportPath},
 		{"checkpoint", r.checkpointPath},
+		{"timeline", timeline.PathFor(r.checkpointPath)},
 	}
 	if r.o.Action == batch.Delete && !r.o.DryRun { // the runs that open --backup (identity.go)
 		files = append(files, struct{ what, path string }{"backup", r.o.Backup})
@@ -655,6 +661,7 @@ func (r *run) limiters() (*pace.Limiter, int) {
 		cfg := pace.AutoConfig(o.MaxRate)
 		if p := r.acct.plan; p != nil && o.MaxRate > 0 {
 			cfg.Start = min(p.free/o.MaxRate, 1)
+			cfg.Prior = p.prior / o.MaxRate // 0 when production is unknown
 		}
 		return pace.NewLimiter(pace.New(cfg), o.Burst), o.Concurrency
 	}
