@@ -3,6 +3,13 @@ GO        ?= go
 BIN       := bin
 PKGS      := ./...
 STATICCHECK_VERSION := v0.8.2
+DEADCODE_VERSION    := v0.51.0
+# deadcode runs without -test, so that code only its own tests call is
+# reported (it would pass with -test). Left out of its report: packages that
+# only tests (and the bench) use, whose roots are test binaries; and the
+# functions a real package exports for other packages' tests
+# (metrics.Names and Labels, which deploy/'s test checks dashboards with).
+DEADCODE_SKIP       := ^internal/(emulator|scenario|reporttest|pace/sim)/|^internal/metrics/[a-z]+\.go:.*: unreachable func: (Names|Labels)$$
 
 .PHONY: help build demo screenshot test test-integration check bench clean image
 
@@ -25,10 +32,13 @@ test: ## unit, wire-level and end-to-end tests (race detector on)
 test-integration: ## tests against moto_server (and cognito-local): needs them installed
 	$(GO) test -race -count=1 -tags integration ./internal/integration/...
 
-check: ## gofmt, go vet, staticcheck, go mod tidy diff
+check: ## gofmt, go vet, staticcheck, deadcode, go mod tidy diff
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
+	@out=$$($(GO) run golang.org/x/tools/cmd/deadcode@$(DEADCODE_VERSION) $(PKGS)) || exit 1; \
+	  out=$$(printf '%s\n' "$$out" | grep -vE '$(DEADCODE_SKIP)' | grep . || true); \
+	  if [ -n "$$out" ]; then echo "unreachable from cmd/ and scripts/ (delete it, or use it):"; echo "$$out"; exit 1; fi
 	@cp go.mod /tmp/go.mod.check && cp go.sum /tmp/go.sum.check && $(GO) mod tidy && \
 	  if ! git diff --quiet -- go.mod go.sum; then echo "go mod tidy changes go.mod/go.sum"; git diff -- go.mod go.sum; \
 	  cp /tmp/go.mod.check go.mod; cp /tmp/go.sum.check go.sum; exit 1; fi

@@ -4,77 +4,40 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/cogsweep/cogsweep/internal/emulator"
 )
 
-// motoServer is a moto_server child process.
+// motoServer is a moto_server child process, started as the integration
+// tests start it (internal/emulator).
 type motoServer struct {
-	cmd *exec.Cmd
+	m   *emulator.Moto
 	url string
 }
 
 // startMoto starts moto_server on a free loopback port and waits until it
-// answers.
-func startMoto(ctx context.Context, dir string) (*motoServer, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// answers. dir is unused: the emulator keeps the child's output for its
+// errors.
+func startMoto(ctx context.Context, _ string) (*motoServer, error) {
+	m, err := emulator.LaunchMoto(ctx)
 	if err != nil {
 		return nil, err
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	logf, err := os.Create(filepath.Join(dir, "moto.log"))
-	if err != nil {
-		return nil, err
-	}
-	defer logf.Close()
-	cmd := exec.Command("moto_server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-	cmd.Env = childEnv()
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // stop the whole tree
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start moto_server: %w", err)
-	}
-	m := &motoServer{cmd: cmd, url: fmt.Sprintf("http://127.0.0.1:%d", port)}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(m.url + "/moto-api/")
-		if err == nil {
-			resp.Body.Close()
-			return m, nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			m.stop()
-			return nil, errors.New("moto_server did not answer within 30 s")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return &motoServer{m: m, url: m.URL()}, nil
 }
 
-func (m *motoServer) stop() {
-	_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = m.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
-		<-done
-	}
-}
+func (m *motoServer) stop() { _ = m.m.Stop() }
 
 // motoClient calls moto with the fake credentials, SDK retries off.
 func motoClient(url string) *cip.Client {
