@@ -1,4 +1,4 @@
-package cli
+package run
 
 import (
 	"context"
@@ -50,10 +50,10 @@ type describedPool struct {
 // per-pool guards).
 const maxPools = 1000
 
-// guardVerdict is what the guards decided at a run's first start. It is
+// GuardVerdict is what the guards decided at a run's first start. It is
 // stored in the checkpoint header: a resume reuses it rather than judge
 // --max-fraction against a pool its own deletes have shrunk.
-type guardVerdict struct {
+type GuardVerdict struct {
 	Rows        int           `json:"rows"`
 	MaxUsers    int           `json:"max_users,omitempty"`
 	MaxFraction float64       `json:"max_fraction,omitempty"`
@@ -135,13 +135,13 @@ func (r *run) headerOptions() map[string]string {
 	}
 	if o.Action == batch.Delete {
 		set("max_fraction", strconv.FormatFloat(o.MaxFraction, 'g', -1, 64))
-		set("only_disabled_for", durationFlag{&o.OnlyDisabledFor}.String())
+		set("only_disabled_for", FormatDuration(o.OnlyDisabledFor))
 	}
 	set("protect_groups", strings.Join(o.protectGroups(), ","))
 	set("protect_file", o.ProtectFile)
 	set("select", o.Select)
-	set("created_before", durationFlag{&o.CreatedBefore}.String())
-	set("modified_before", durationFlag{&o.ModifiedBefore}.String())
+	set("created_before", FormatDuration(o.CreatedBefore))
+	set("modified_before", FormatDuration(o.ModifiedBefore))
 	if len(m) == 0 {
 		return nil
 	}
@@ -162,16 +162,16 @@ func (r *run) headerOptions() map[string]string {
 // decision in the checkpoint.
 func (r *run) admit(ctx context.Context, j *checkpoint.Journal, resume bool, pending int, region string) (confirmed map[string]bool, users Backend, refusal error, err error) {
 	st := j.State()
-	var stored *guardVerdict
+	var stored *GuardVerdict
 	if resume && len(st.Header.Guards) > 0 {
-		stored = new(guardVerdict)
+		stored = new(GuardVerdict)
 		if err := json.Unmarshal(st.Header.Guards, stored); err != nil {
 			return nil, nil, nil, fmt.Errorf("checkpoint %s: guards: %w", r.checkpointPath, err)
 		}
 	}
 	// writeHeader writes a fresh run's header, once: with the verdict when
 	// the guards were judged, without one when the run stopped before.
-	writeHeader := func(v *guardVerdict) error {
+	writeHeader := func(v *GuardVerdict) error {
 		if resume {
 			return nil
 		}
@@ -251,7 +251,7 @@ func (r *run) admit(ctx context.Context, j *checkpoint.Journal, resume bool, pen
 // the checkpoint is archived and begun again with the verdict in its
 // header. Otherwise (a checkpoint of an older cogsweep) the guards are
 // judged again at each start.
-func (r *run) storeVerdict(j *checkpoint.Journal, st checkpoint.State, v *guardVerdict) error {
+func (r *run) storeVerdict(j *checkpoint.Journal, st checkpoint.State, v *GuardVerdict) error {
 	if st.Intents > 0 {
 		r.log.Warn("the checkpoint holds no verdict of the guards (an older cogsweep wrote it): they are judged again at each start", "checkpoint", r.checkpointPath)
 		return nil
@@ -275,9 +275,9 @@ func (r *run) storeVerdict(j *checkpoint.Journal, st checkpoint.State, v *guardV
 // of the whole input (not a shard), and for delete --max-fraction against
 // each pool's EstimatedNumberOfUsers, per pool the input names. A refusal
 // is in the verdict; the error is a fault that stopped the judging.
-func (r *run) judge(ctx context.Context, c Backend, region string, confirmed map[string]bool) (*guardVerdict, error) {
+func (r *run) judge(ctx context.Context, c Backend, region string, confirmed map[string]bool) (*GuardVerdict, error) {
 	o := r.o
-	v := &guardVerdict{Rows: r.scan.Rows, MaxUsers: o.MaxUsers, At: r.now().UTC()}
+	v := &GuardVerdict{Rows: r.scan.Rows, MaxUsers: o.MaxUsers, At: r.now().UTC()}
 	if o.MaxUsers > 0 && v.Rows > o.MaxUsers {
 		v.Refused = "--max-users"
 		v.Reason = fmt.Sprintf("the input has %s rows, more than --max-users %d: check the input, or raise --max-users to at least %d%s",

@@ -1,11 +1,10 @@
-package cli
+package run
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,33 +25,14 @@ import (
 	"github.com/cogsweep/cogsweep/internal/retry"
 )
 
-func runAction(ctx context.Context, a batch.Action, args []string, env Env) error {
-	o := NewOptions(a)
-	syn := synopses[a]
-	fs := newFlagSet(string(a), syn[0], syn[1], env.Stderr)
-	o.bind(fs)
-	if err := o.parse(fs, args, env.Getenv); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usage(err)
-	}
-	if err := o.Validate(); err != nil {
-		return usage(err)
-	}
-	sh, err := resolveShard(o.Shard, o.Shards, env.Getenv)
-	if err == nil {
-		err = o.shardable(sh)
-	}
-	if err != nil {
-		return usage(err)
-	}
+// Run runs one action with options o (validated) as shard sh of its job.
+func Run(ctx context.Context, o *Options, sh Shard, env Env) error {
 	o.perShard(sh.Count) // rates are job-wide totals; before anything reads them
 	r := &run{o: o, env: env, log: newLogger(o.LogFormat, env.Stderr), shard: sh}
 	if err := r.startMetrics(ctx); err != nil {
 		return err
 	}
-	err = r.do(ctx)
+	err := r.do(ctx)
 	r.finishMetrics(ctx, err)
 	return err
 }
@@ -108,7 +88,7 @@ func (r *run) do(ctx context.Context) error {
 	}
 	r.reportPath = o.Report
 	if r.reportPath == "" {
-		r.reportPath = defaultReportPath(o.Input, string(o.Action), r.shard.Tag(), o.DryRun)
+		r.reportPath = DefaultReportPath(o.Input, string(o.Action), r.shard.Tag(), o.DryRun)
 	} else {
 		r.reportPath = r.tagged(r.reportPath)
 	}
@@ -147,7 +127,7 @@ func (r *run) do(ctx context.Context) error {
 	}
 
 	header := report.Header{
-		Kind: report.HeaderKind, SchemaVersion: report.SchemaVersion, Tool: "cogsweep", Version: versionString(),
+		Kind: report.HeaderKind, SchemaVersion: report.SchemaVersion, Tool: "cogsweep", Version: VersionString(r.env.Version),
 		Action: string(o.Action), Input: r.displayInput(), Fingerprint: r.fingerprint, Rows: r.scan.Rows,
 		DryRun: o.DryRun, StartedAt: time.Now().UTC(), Audit: r.audit(region),
 	}

@@ -1,4 +1,4 @@
-package cli
+package run
 
 import (
 	"fmt"
@@ -44,7 +44,7 @@ func (r *run) summarize(st batch.Stats, final report.CompactResult, status strin
 		EndedAt: r.now().UTC(), Audit: r.ident.audit,
 	}
 	s.SetElapsed(st.Elapsed)
-	r.log.Info("summary", "status", status, "rows", s.Rows, "counts", countsString(s.Counts), "calls", s.Calls,
+	r.log.Info("summary", "status", status, "rows", s.Rows, "counts", CountsString(s.Counts), "calls", s.Calls,
 		"throttles", s.Throttles, "retries", s.Retries, "repeated", s.Repeated,
 		"throttles_per_min", round1(perMinuteOver(s.Throttles, st.Elapsed)), "elapsed_s", round1(s.ElapsedSeconds),
 		"calls_per_s", round1(s.AchievedRate), "limit_per_s", round1(s.LimiterRate), "report", r.reportPath)
@@ -65,7 +65,7 @@ func planText(a batch.Action, dry bool, s report.Summary) string {
 	if dry {
 		fmt.Fprintf(&b, "Plan for %s of %s rows: %s.", a, thousands(s.Rows), planPhrases(a, s.Counts))
 	} else {
-		fmt.Fprintf(&b, "%s %s: %d rows: %s.", a, s.Status, s.Rows, countsString(s.Counts))
+		fmt.Fprintf(&b, "%s %s: %d rows: %s.", a, s.Status, s.Rows, CountsString(s.Counts))
 	}
 	perMin := perMinuteOver(s.Throttles, time.Duration(s.ElapsedSeconds*float64(time.Second)))
 	fmt.Fprintf(&b, "\n%d calls (%d throttled, %.1f/min; %d retries) in %.1fs: %.1f calls/s, limiter at %.1f/s at the end.\nReport: %s",
@@ -73,7 +73,8 @@ func planText(a batch.Action, dry bool, s report.Summary) string {
 	return b.String()
 }
 
-func countsString(c map[report.Outcome]int) string {
+// CountsString is a report's counts for people: "3 disabled, 1 not_found".
+func CountsString(c map[report.Outcome]int) string {
 	keys := make([]string, 0, len(c))
 	for k, n := range c {
 		if n > 0 {

@@ -1,11 +1,10 @@
-package cli
+package run
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -389,14 +388,6 @@ func (l rateLimiter) Wait(ctx context.Context) error { return l.l.Wait(ctx) }
 func (l rateLimiter) Throttled()                     {}
 func (l rateLimiter) Succeeded(time.Duration)        {}
 func (l rateLimiter) Rate() float64                  { return float64(l.l.Limit()) }
-
-// bindIdentity registers --sts-endpoint-url and delete's --backup.
-func (o *Options) bindIdentity(fs *flag.FlagSet) {
-	fs.StringVar(&o.STSEndpointURL, "sts-endpoint-url", o.STSEndpointURL, "STS endpoint of the pre-flight's GetCallerIdentity (--endpoint-url is Cognito's only); AWS_ENDPOINT_URL_STS also works")
-	if o.Action == batch.Delete {
-		fs.StringVar(&o.Backup, "backup", o.Backup, "before each delete, append the user as AdminGetUser and AdminListGroupsForUser return it to this local NDJSON `file` (0600), durably: 2 UserRead calls per row, and the file holds personal data (README)")
-	}
-}
 
 // validateIdentity checks --backup: local files only, for now.
 func (o *Options) validateIdentity() []error {

@@ -1,27 +1,27 @@
-package cli
+package run
 
 import (
 	"path/filepath"
 	"strings"
 )
 
-// reportSuffix ends every default report name; the checkpoint replaces it.
-const reportSuffix = ".report.ndjson"
+// ReportSuffix ends every default report name; the checkpoint replaces it.
+const ReportSuffix = ".report.ndjson"
 
-// defaultReportPath names a run's report from what the command says, never
+// DefaultReportPath names a run's report from what the command says, never
 // from the input's content, so the same command finds the same files again:
 // <input name without extension>.<action>[.shard-I-of-N][.plan].report.ndjson
 // (an input that is a report loses its whole .report.ndjson suffix)
 // in the current directory (an input may be read-only or in S3). Stdin is
 // named by the action alone.
-func defaultReportPath(input, action, shard string, dryRun bool) string {
+func DefaultReportPath(input, action, shard string, dryRun bool) string {
 	base := "stdin"
 	if input != "-" && input != "" {
 		base = filepath.Base(input)
 		if i := strings.Index(base, "?"); i >= 0 {
 			base = base[:i]
 		}
-		if b, ok := strings.CutSuffix(base, reportSuffix); ok {
+		if b, ok := strings.CutSuffix(base, ReportSuffix); ok {
 			// A report as input (rollback's --from-report): x.disable
 			// rather than x.disable.report.
 			base = b
@@ -36,7 +36,7 @@ func defaultReportPath(input, action, shard string, dryRun bool) string {
 	if dryRun {
 		name += ".plan"
 	}
-	return name + reportSuffix
+	return name + ReportSuffix
 }
 
 // withTag inserts tag (a shard, "plan") into an explicit path before its
@@ -45,8 +45,8 @@ func withTag(path, tag string) string {
 	if tag == "" {
 		return path
 	}
-	if strings.HasSuffix(path, reportSuffix) {
-		return strings.TrimSuffix(path, reportSuffix) + "." + tag + reportSuffix
+	if strings.HasSuffix(path, ReportSuffix) {
+		return strings.TrimSuffix(path, ReportSuffix) + "." + tag + ReportSuffix
 	}
 	ext := filepath.Ext(path)
 	return strings.TrimSuffix(path, ext) + "." + tag + ext
@@ -54,8 +54,8 @@ func withTag(path, tag string) string {
 
 // checkpointPathFor puts the checkpoint beside the report.
 func checkpointPathFor(report string) string {
-	if strings.HasSuffix(report, reportSuffix) {
-		return strings.TrimSuffix(report, reportSuffix) + ".checkpoint"
+	if strings.HasSuffix(report, ReportSuffix) {
+		return strings.TrimSuffix(report, ReportSuffix) + ".checkpoint"
 	}
 	return report + ".checkpoint"
 }

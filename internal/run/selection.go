@@ -1,4 +1,4 @@
-package cli
+package run
 
 import (
 	"bufio"
@@ -35,8 +35,8 @@ type selection struct {
 	reused   bool
 }
 
-// manifestRow is one line of a manifest.
-type manifestRow struct {
+// ManifestRow is one line of a manifest.
+type ManifestRow struct {
 	Username   string `json:"username"`
 	UserPoolID string `json:"user_pool_id"`
 }
@@ -54,7 +54,7 @@ func (o *Options) selectName() string {
 
 // manifestPathFor puts a selection's manifest beside its report.
 func manifestPathFor(report string) string {
-	return strings.TrimSuffix(report, reportSuffix) + ".manifest.ndjson"
+	return strings.TrimSuffix(report, ReportSuffix) + ".manifest.ndjson"
 }
 
 // presetSelection is prepareInput for --select before the query: it names
@@ -64,7 +64,7 @@ func manifestPathFor(report string) string {
 func (r *run) presetSelection() error {
 	o := r.o
 	if o.Report == "" {
-		o.Report = o.selectName() + "." + string(o.Action) + reportSuffix
+		o.Report = o.selectName() + "." + string(o.Action) + ReportSuffix
 	}
 	o.Format = string(input.NDJSON)
 	return nil
@@ -102,8 +102,8 @@ func (r *run) selectUsers(ctx context.Context, region string) error {
 			return err
 		}
 		s.temp, path = tmp, tmp
-		r.log.Info("users selected", "select", o.Select, "created_before", durationFlag{&o.CreatedBefore}.String(),
-			"modified_before", durationFlag{&o.ModifiedBefore}.String(), "users", n, "manifest", s.manifest)
+		r.log.Info("users selected", "select", o.Select, "created_before", FormatDuration(o.CreatedBefore),
+			"modified_before", FormatDuration(o.ModifiedBefore), "users", n, "manifest", s.manifest)
 	}
 	o.Input = path
 	if err := r.prepareInput(ctx); err != nil {
@@ -165,7 +165,7 @@ func (r *run) querySelection(ctx context.Context, c Backend, manifest string) (p
 			if name == "" || !old(u.UserCreateDate, createdBy) || !old(u.UserLastModifiedDate, modifiedBy) {
 				continue
 			}
-			line, err := json.Marshal(manifestRow{Username: name, UserPoolID: o.UserPoolID})
+			line, err := json.Marshal(ManifestRow{Username: name, UserPoolID: o.UserPoolID})
 			if err != nil {
 				return "", 0, fmt.Errorf("write manifest: %w", err)
 			}

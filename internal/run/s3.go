@@ -1,9 +1,8 @@
-package cli
+package run
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path"
@@ -254,12 +253,6 @@ type S3Options struct {
 	S3EndpointURL string
 	S3Region      string
 	LeaseTTL      time.Duration
-}
-
-func (o *Options) bindS3(fs *flag.FlagSet) {
-	fs.StringVar(&o.S3EndpointURL, "s3-endpoint-url", o.S3EndpointURL, "S3 endpoint for s3:// paths (moto, MinIO; path-style addressing); AWS_ENDPOINT_URL_S3 also works")
-	fs.StringVar(&o.S3Region, "s3-region", o.S3Region, "region of the bucket of s3:// paths (default: the run's region)")
-	fs.DurationVar(&o.LeaseTTL, "lease-ttl", o.LeaseTTL, "lease of a checkpoint in S3: renewed every third of it; a run that finds it held waits until it expires (up to twice this)")
 }
 
 func (o *Options) validateS3() []error {
