@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
 	"github.com/cogsweep/cogsweep/internal/account"
 	"github.com/cogsweep/cogsweep/internal/pace"
 )
@@ -22,14 +20,6 @@ const usageWindow = time.Hour
 // Quotas or CloudWatch endpoint that never answers).
 const maxAccountRead = 5 * time.Second
 
-// accountState is what the pre-flight learnt about the account: the SDK
-// configuration it was read with (nil when Env.Backend replaces the SDK)
-// and the plan.
-type accountState struct {
-	cfg  *aws.Config
-	plan *accountPlan
-}
-
 // accountPlan is the write category's quota, production's recent load and
 // what they leave this run: free is this shard's share of the free rate.
 type accountPlan struct {
@@ -38,6 +28,7 @@ type accountPlan struct {
 	free     float64
 	rows     int
 	estimate time.Duration
+	audit    map[string]any // the audit record's "account"
 }
 
 // readAccount reads, before the first write, the applied quota of the
@@ -46,12 +37,12 @@ type accountPlan struct {
 // one wins), --rate auto starts at the free share (limiters). Every read
 // is optional: what cannot be read is one warning line naming the
 // permission, and the run goes on with today's defaults. rows are the
-// rows left to settle.
-func (r *run) readAccount(ctx context.Context, rows int) error {
-	if r.acct.cfg == nil || !r.hasAdminRows() || r.scan.Rows == 0 {
-		return nil
+// rows left to settle. The plan is nil when nothing was read.
+func (r *plan) readAccount(ctx context.Context, a *admission, rows int) (*accountPlan, error) {
+	if a.cfg == nil || !r.hasAdminRows() || r.scan.Rows == 0 {
+		return nil, nil
 	}
-	rd := account.New(*r.acct.cfg, account.Endpoints{
+	rd := account.New(*a.cfg, account.Endpoints{
 		Quotas:  r.serviceEndpoint("AWS_ENDPOINT_URL_SERVICE_QUOTAS"),
 		Metrics: r.serviceEndpoint("AWS_ENDPOINT_URL_CLOUDWATCH"),
 	})
@@ -81,21 +72,20 @@ func (r *run) readAccount(ctx context.Context, rows int) error {
 	q, err := rd.ReadQuota(qctx, account.UserUpdate)
 	cancel()
 	if err := note(err, "Service Quotas GetServiceQuota"); err != nil {
-		return err
+		return nil, err
 	}
 	uctx, cancel := context.WithTimeout(ctx, timeout)
 	u, err := rd.ReadUsage(uctx, account.UserUpdate, usageWindow)
 	cancel()
 	if err := note(err, "CloudWatch GetMetricData"); err != nil {
-		return err
+		return nil, err
 	}
 	if len(problems) > 0 {
 		// One line whatever failed: a caller without the permissions sees
 		// nothing else change.
 		r.log.Warn("the account's figures are partly unknown; planning with the defaults: "+strings.Join(problems, "; "), "permissions", perms)
 	}
-	r.applyPlan(q, u, rows)
-	return nil
+	return r.applyPlan(q, u, rows), nil
 }
 
 // serviceEndpoint is --endpoint-url for a service whose own endpoint
@@ -109,8 +99,8 @@ func (r *run) serviceEndpoint(variable string) string {
 }
 
 // applyPlan sets --max-rate from the quota when the flag was left at its
-// default, plans the run, logs the plan and puts it in the audit record.
-func (r *run) applyPlan(q account.Quota, u account.Usage, rows int) {
+// default, plans the run and logs the plan.
+func (r *run) applyPlan(q account.Quota, u account.Usage, rows int) *accountPlan {
 	shards := float64(max(r.shard.Count, 1))
 	if q.Known && r.o.Sources["max-rate"] == "default" {
 		r.o.MaxRate = q.Applied / shards // a job-wide total, like the flag
@@ -118,7 +108,6 @@ func (r *run) applyPlan(q account.Quota, u account.Usage, rows int) {
 	est := account.Plan(q, u, rows, 1)
 	p := &accountPlan{quota: q, usage: u, free: est.Free / shards, rows: rows}
 	p.estimate = account.Duration(float64(rows), r.plannedRate(p.free))
-	r.acct.plan = p
 
 	prod := "unknown"
 	if u.Known {
@@ -128,15 +117,13 @@ func (r *run) applyPlan(q account.Quota, u account.Usage, rows int) {
 		p.free, q.Applied, prod, rows, p.estimate),
 		"quota", q.Applied, "quota_known", q.Known, "production_peak", u.Peak, "production_mean", u.Mean,
 		"production_known", u.Known, "free", p.free, "max_rate", r.o.MaxRate, "rows", rows, "estimate", p.estimate.String())
-	if r.ident.audit != nil {
-		// The header is written after the pre-flight: it gets the plan.
-		r.ident.audit["account"] = map[string]any{
-			"category": string(q.Category), "quota": q.Applied, "quota_default": q.Default, "quota_known": q.Known,
-			"production_peak": u.Peak, "production_mean": u.Mean, "production_throttled": u.Throttled,
-			"production_known": u.Known, "usage_window": usageWindow.String(),
-			"free": p.free, "max_rate": r.o.MaxRate, "rows": rows, "estimate_seconds": p.estimate.Seconds(),
-		}
+	p.audit = map[string]any{
+		"category": string(q.Category), "quota": q.Applied, "quota_default": q.Default, "quota_known": q.Known,
+		"production_peak": u.Peak, "production_mean": u.Mean, "production_throttled": u.Throttled,
+		"production_known": u.Known, "usage_window": usageWindow.String(),
+		"free": p.free, "max_rate": r.o.MaxRate, "rows": rows, "estimate_seconds": p.estimate.Seconds(),
 	}
+	return p
 }
 
 // plannedRate is the write rate the run expects: auto's free share under

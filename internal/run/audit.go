@@ -3,6 +3,7 @@ package run
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/cogsweep/cogsweep/internal/cognito"
 )
 
 // The audit record answers what security teams ask of every bulk change:
@@ -25,9 +28,10 @@ type auditOption struct {
 	Source string `json:"source"`
 }
 
-// audit builds the audit record. The caller's identity is added by the
-// pre-flight (checkCaller), before the header is written.
-func (r *run) audit(region string) map[string]any {
+// audit builds the audit record of the input src. What the pre-flight
+// learns (the caller, the account) is added by completeAudit, before the
+// header is written.
+func (r *plan) audit(src Source) map[string]any {
 	o := r.o
 	version, commit, modified := buildInfo(r.env.Version, r.env.Commit)
 	a := map[string]any{
@@ -35,7 +39,7 @@ func (r *run) audit(region string) map[string]any {
 		"tool_version": version,
 		"commit":       cmp.Or(commit, "unknown"),
 		"go_version":   runtime.Version(),
-		"region":       region,
+		"region":       r.region,
 		"pools":        r.auditPools(),
 		"action":       string(o.Action),
 		"dry_run":      o.DryRun,
@@ -59,7 +63,7 @@ func (r *run) audit(region string) map[string]any {
 	if r.shard.Sharded() {
 		a["shard"] = r.shard.String()
 	}
-	r.auditS3(a)
+	maps.Copy(a, src.Audit) // where an input in S3 came from
 	if off := r.guardsOffByEnv(); len(off) > 0 {
 		names := make([]string, 0, len(off))
 		for _, g := range off {
@@ -68,22 +72,31 @@ func (r *run) audit(region string) map[string]any {
 		}
 		a["guards_off_by_env"] = names
 	}
-	r.ident.audit = a
 	return a
+}
+
+// completeAudit adds to the audit record what admit learnt: the caller and
+// the account's plan.
+func completeAudit(audit map[string]any, a *admission) {
+	if a.caller != nil {
+		audit["caller"] = *a.caller
+	}
+	if a.account != nil {
+		audit["account"] = a.account.audit
+	}
 }
 
 // logAudit logs the audit record at the start of every run, resumes
 // included (the report header keeps the first start's): the whole record
 // is in the header and the summary, the log line names the essentials and
 // the options not left at their default.
-func (r *run) logAudit() {
-	a := r.ident.audit
+func (r *run) logAudit(a map[string]any, who *cognito.Caller) {
 	if a == nil {
 		return
 	}
 	caller := "unchecked"
-	if r.ident.caller != nil {
-		caller = r.ident.caller.ARN
+	if who != nil {
+		caller = who.ARN
 	}
 	var set []string
 	for name, o := range r.auditOptions() {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
 	"time"
@@ -23,16 +22,6 @@ import (
 
 var _ batch.Backup = (*backup.Writer)(nil)
 
-// identityState is what a run knows about who runs it and how its rows
-// name users: the caller (STS), the pools described, the users email rows
-// resolved to, the --backup file and the audit record.
-type identityState struct {
-	caller *cognito.Caller
-	pools  *batch.PoolCache
-	backup *backup.Writer
-	audit  map[string]any
-}
-
 // maxAccessScan bounds the rows the pre-flight looks through for one it can
 // read (the first rows may be invalid).
 const maxAccessScan = 1000
@@ -42,11 +31,12 @@ const maxAccessScan = 1000
 // work, and it names the caller for the audit. It also opens --backup, so
 // an unusable backup path stops the run before any Cognito call. Runs
 // without admin rows use no IAM credentials and skip it.
-func (r *run) checkCaller(ctx context.Context, c Backend) error {
+func (r *plan) checkCaller(ctx context.Context, a *admission) error {
 	if !r.hasAdminRows() || r.scan.Rows == 0 {
 		return nil
 	}
-	if err := r.openBackup(); err != nil {
+	var err error
+	if a.backup, err = r.openBackup(); err != nil {
 		return err
 	}
 	// With --endpoint-url (moto, the local fake) and no STS endpoint of its
@@ -66,17 +56,13 @@ func (r *run) checkCaller(ctx context.Context, c Backend) error {
 	var caller cognito.Caller
 	res := retry.Do(ctx, retry.Loop{Policy: policy, Kind: retry.IAM, Timeout: r.o.CallTimeout}, func(ctx context.Context) error {
 		var err error
-		caller, err = c.CallerIdentity(ctx, endpoint)
+		caller, err = a.users.CallerIdentity(ctx, endpoint)
 		return err
 	})
 	if res.Err != nil {
 		return r.stsFailed(ctx, res, local)
 	}
-	r.ident.caller = &caller
-	if r.ident.audit != nil {
-		// The header is written after the pre-flight: it gets the caller.
-		r.ident.audit["caller"] = caller
-	}
+	a.caller = &caller
 	return nil
 }
 
@@ -85,7 +71,7 @@ func (r *run) checkCaller(ctx context.Context, c Backend) error {
 // the caller is unchecked and the run goes on. It did not answer (refused,
 // timed out, reset): exit 4, whatever the endpoint. Else the credentials do
 // not work. Decided by the error's type and code (retry), never its text.
-func (r *run) stsFailed(ctx context.Context, res retry.Result, local bool) error {
+func (r *plan) stsFailed(ctx context.Context, res retry.Result, local bool) error {
 	switch {
 	case ctx.Err() != nil:
 		return r.stopped(ctx, "STS GetCallerIdentity")
@@ -116,34 +102,36 @@ func (r *run) stsFailed(ctx context.Context, res retry.Result, local bool) error
 // A row's pool that does not exist is no reason to stop (its rows fail on
 // their own, CONTRACT): the check moves on to a row of another pool, for a
 // few missing pools at most.
-func (r *run) checkAccess(ctx context.Context, c Backend, region string) error {
+func (r *plan) checkAccess(ctx context.Context, a *admission) error {
 	o := r.o
 	readsFirst := o.DryRun || o.Action == batch.Disable ||
-		(o.Action == batch.Delete && (o.OnlyDisabledFor > 0 || r.ident.backup != nil))
+		(o.Action == batch.Delete && (o.OnlyDisabledFor > 0 || a.backup != nil))
 	if !r.hasAdminRows() || r.scan.Rows == 0 || !o.Action.AdminCapable() || readsFirst {
 		return nil
 	}
-	for range maxMissingPoolsChecked {
-		row, pool, ok, err := r.firstAdminRow(region, r.poolMissing)
-		if err != nil {
-			return err
+	tries := 0
+	for _, c := range r.tally.firsts {
+		if r.poolMissing(c.pool) {
+			continue
 		}
-		if !ok {
-			r.log.Info("pre-flight: no valid row among the first ones to check read access with", "rows_looked_at", maxAccessScan)
+		if tries++; tries > maxMissingPoolsChecked {
 			return nil
 		}
-		err = r.checkAccessRow(ctx, c, region, row, pool)
+		err := r.checkAccessRow(ctx, a, c.row, c.pool)
 		if !errors.Is(err, errPoolMissing) {
 			return err
 		}
-		r.rememberPool(pool, cognito.Pool{}, false)
-		r.log.Warn("user pool of a row does not exist: its rows will fail (ResourceNotFoundException), the others go on", "pool", pool, "row", row.N)
+		r.pools.remember(c.pool, cognito.Pool{}, false)
+		r.log.Warn("user pool of a row does not exist: its rows will fail (ResourceNotFoundException), the others go on", "pool", c.pool, "row", c.row.N)
+	}
+	if tries < maxMissingPoolsChecked {
+		r.log.Info("pre-flight: no valid row among the first ones to check read access with", "rows_looked_at", maxAccessScan)
 	}
 	return nil
 }
 
 // maxMissingPoolsChecked bounds the pools checkAccess tries before it gives
-// up looking for one that exists (each try reads the input's first rows).
+// up looking for one that exists.
 const maxMissingPoolsChecked = 4
 
 // errPoolMissing is checkAccessRow's answer for a row's pool that does not
@@ -151,13 +139,14 @@ const maxMissingPoolsChecked = 4
 var errPoolMissing = errors.New("user pool does not exist")
 
 // poolMissing reports a pool the run already found not to exist.
-func (r *run) poolMissing(pool string) bool {
-	d, ok := r.safety.pools[pool]
+func (r *plan) poolMissing(pool string) bool {
+	d, ok := r.pools[pool]
 	return ok && !d.exists
 }
 
 // checkAccessRow reads row's user in pool (checkAccess).
-func (r *run) checkAccessRow(ctx context.Context, c Backend, region string, row input.Row, pool string) error {
+func (r *plan) checkAccessRow(ctx context.Context, a *admission, row input.Row, pool string) error {
+	c, region := a.users, r.region
 	refuse := func(action string, res retry.Result) error {
 		switch {
 		case res.Err == nil, res.Class == retry.NotFound:
@@ -168,8 +157,8 @@ func (r *run) checkAccessRow(ctx context.Context, c Backend, region string, row 
 			return r.stopped(ctx, action)
 		case res.Code == "AccessDeniedException":
 			who := "the credentials"
-			if r.ident.caller != nil {
-				who = r.ident.caller.ARN
+			if a.caller != nil {
+				who = a.caller.ARN
 			}
 			return &batch.FatalError{Code: res.Code, Err: fmt.Errorf(
 				"pre-flight: %s may not call cognito-idp:%s on user pool %s: add that action to its IAM policy (the run needs it; checked by reading the user of row %d)",
@@ -221,94 +210,42 @@ func (r *run) checkAccessRow(ctx context.Context, c Backend, region string, row 
 	})
 }
 
-// firstAdminRow finds the first row the run would call Cognito for by
-// username, sub or email, and its pool.
-// Pools for which skip is true are passed over.
-func (r *run) firstAdminRow(region string, skip func(pool string) bool) (input.Row, string, bool, error) {
-	in, closeIn, err := r.openReader()
-	if err != nil {
-		return input.Row{}, "", false, err
-	}
-	defer closeIn()
-	include := r.include()
-	for range maxAccessScan {
-		row, err := in.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return input.Row{}, "", false, fmt.Errorf("read input: %w", err)
-		}
-		if row.Err != "" || (include != nil && !include(row)) {
-			continue
-		}
-		switch {
-		case row.Username != "":
-			if input.ValidUsername(row.Username) != nil {
-				continue
-			}
-		case row.AccessToken != "":
-			continue
-		case row.Sub != "":
-			if input.ValidSub(row.Sub) != nil {
-				continue
-			}
-		case row.Email != "":
-			if input.ValidEmail(row.Email) != nil {
-				continue
-			}
-		default:
-			continue
-		}
-		pool := r.o.UserPoolID
-		if row.UserPoolID != "" {
-			pool = row.UserPoolID
-		}
-		if input.ValidPoolID(pool) != nil || (region != "" && input.PoolRegion(pool) != region) || (skip != nil && skip(pool)) {
-			continue
-		}
-		return row, pool, true, nil
-	}
-	return input.Row{}, "", false, nil
-}
-
-// pools is the run's DescribeUserPool cache, primed with the pools the
-// pre-flight and the guards described.
-func (r *run) pools() *batch.PoolCache {
-	if r.ident.pools == nil {
-		r.ident.pools = batch.NewPoolCache()
-	}
-	for id, d := range r.safety.pools {
+// poolCache is the pipeline's DescribeUserPool cache, primed with the pools
+// the pre-flight and the guards described.
+func (r *plan) poolCache() *batch.PoolCache {
+	c := batch.NewPoolCache()
+	for id, d := range r.pools {
 		if d.exists {
 			p := d.pool
 			p.ID = id
-			r.ident.pools.Put(p)
+			c.Put(p)
 		}
 	}
-	return r.ident.pools
+	return c
 }
 
 // attachIdentity gives the job what email rows and --backup need.
-func (r *run) attachIdentity(job *batch.Job, users Backend) error {
-	r.logAudit()
+func (r *plan) attachIdentity(job *batch.Job, a *admission, f *opened) error {
+	r.logAudit(f.header.Audit, a.caller)
+	users := a.users
 	if users == nil {
 		return nil // nothing left to call
 	}
 	job.Lookups = users
-	job.Lists = rateLimiter{r.listLimiter()}
-	job.Pools = r.pools()
+	job.Lists = rateLimiter{r.lists}
+	job.Pools = r.poolCache()
 	job.Missing = batch.NewMissingPools()
-	for id, d := range r.safety.pools {
+	for id, d := range r.pools {
 		if !d.exists {
 			job.Missing.Add(id) // the pre-flight or the guards found it missing
 		}
 	}
-	if r.ident.backup != nil {
-		job.Backup = r.ident.backup
+	if a.backup != nil {
+		job.Backup = a.backup
 	}
 	if r.scan.Columns.Email {
 		job.Resolved = batch.NewResolvedUsers()
-		n, err := seedResolved(job.Resolved, r.reportPath, job.Skip)
+		n, err := seedResolved(job.Resolved, f.files.Report, job.Skip)
 		if err != nil {
 			return err
 		}
@@ -345,33 +282,22 @@ func seedResolved(set *batch.ResolvedUsers, reportPath string, settled func(int)
 
 // openBackup opens --backup for a delete (not for a dry run, which deletes
 // nothing). The path may not be one of the run's own files.
-func (r *run) openBackup() error {
+func (r *plan) openBackup() (*backup.Writer, error) {
 	path := r.o.Backup
-	if path == "" || r.o.Action != batch.Delete || r.o.DryRun || r.ident.backup != nil {
-		return nil
+	if path == "" || r.o.Action != batch.Delete || r.o.DryRun {
+		return nil, nil
 	}
-	for _, own := range []string{r.reportPath, r.checkpointPath, r.inputPath} {
+	for _, own := range []string{r.reportPath, r.checkpointPath, r.o.Input} {
 		if own != "" && samePath(path, own) {
-			return usage(fmt.Errorf("--backup %s is the run's own input, report or checkpoint: give another file", path))
+			return nil, usage(fmt.Errorf("--backup %s is the run's own input, report or checkpoint: give another file", path))
 		}
 	}
 	w, err := backup.Open(path)
 	if err != nil {
-		return usage(err)
+		return nil, usage(err)
 	}
-	r.ident.backup = w
 	r.log.Info("backing up each user before deleting it", "backup", path)
-	return nil
-}
-
-// closeBackup closes the --backup file; every saved line was already
-// durable.
-func (r *run) closeBackup() {
-	if r.ident.backup != nil {
-		if err := r.ident.backup.Close(); err != nil {
-			r.log.Warn("close backup", "err", err)
-		}
-	}
+	return w, nil
 }
 
 func samePath(a, b string) bool {

@@ -49,11 +49,10 @@ func (r *run) startMetrics(ctx context.Context) error {
 }
 
 // observeMetrics feeds the progress snapshots of job to the pusher.
-func (r *run) observeMetrics(job *batch.Job) {
+func (r *run) observeMetrics(job *batch.Job, rows int) {
 	if r.metrics == nil {
 		return
 	}
-	rows := r.rows()
 	next := job.Progress
 	job.Progress = func(s batch.Stats) {
 		r.metrics.p.Observe(snapshotOf(s, s.Counts, rows))
@@ -64,9 +63,9 @@ func (r *run) observeMetrics(job *batch.Job) {
 }
 
 // endMetrics records the run's totals and its report's final counts.
-func (r *run) endMetrics(s batch.Stats, counts map[report.Outcome]int) {
+func (r *run) endMetrics(s batch.Stats, counts map[report.Outcome]int, rows int) {
 	if r.metrics != nil {
-		r.metrics.p.Observe(snapshotOf(s, counts, r.rows()))
+		r.metrics.p.Observe(snapshotOf(s, counts, rows))
 	}
 }
 

@@ -46,8 +46,9 @@ func (r *run) stopped(ctx context.Context, step string) error {
 // preflight checks, before the first write, that the credentials work and
 // the pool named by the flag exists. Token-only runs use no IAM credentials
 // and skip it. It starts with the caller check (identity.go).
-func (r *run) preflight(ctx context.Context, c Backend, region string) error {
-	if err := r.checkCaller(ctx, c); err != nil {
+func (r *plan) preflight(ctx context.Context, a *admission) error {
+	c, region := a.users, r.region
+	if err := r.checkCaller(ctx, a); err != nil {
 		return err
 	}
 	o := r.o
@@ -72,6 +73,6 @@ func (r *run) preflight(ctx context.Context, c Backend, region string) error {
 		}
 		return &batch.FatalError{Code: res.Code, Err: fmt.Errorf("pre-flight DescribeUserPool %s: %w", o.UserPoolID, err)}
 	}
-	r.rememberPool(o.UserPoolID, pool, true) // the guards (admit) judge its size
+	r.pools.remember(o.UserPoolID, pool, true) // the guards (admit) judge its size
 	return nil
 }

@@ -155,12 +155,13 @@ func (o *Options) protectGroups() []string {
 // checkpoint: a resume lists them again, so someone added to a group since
 // is protected too. A group that does not exist refuses the run (a typo
 // would protect nobody); so does a list the credentials may not read.
-func (r *run) fetchProtected(ctx context.Context, c Backend, region string, confirmed map[string]bool) error {
+func (r *plan) fetchProtected(ctx context.Context, a *admission) error {
+	c := a.users
 	groups := r.o.protectGroups()
 	if len(groups) == 0 || !r.hasAdminRows() {
 		return nil
 	}
-	counts, err := r.poolCounts(region, confirmed)
+	counts, err := r.tally.poolCounts()
 	if err != nil {
 		return err
 	}
@@ -168,7 +169,7 @@ func (r *run) fetchProtected(ctx context.Context, c Backend, region string, conf
 	if p := r.o.UserPoolID; p != "" && counts[p] == 0 {
 		pools = append(pools, p)
 	}
-	set := r.safety.protect
+	set := r.protect
 	members := 0
 	for _, pool := range pools {
 		for _, g := range groups {
@@ -185,8 +186,8 @@ func (r *run) fetchProtected(ctx context.Context, c Backend, region string, conf
 
 // listGroup adds the members of group in pool to set: their usernames, subs
 // and emails (a row may name a user by sub or email).
-func (r *run) listGroup(ctx context.Context, c Backend, pool, group string, set *protectSet) (int, error) {
-	lim := r.listLimiter()
+func (r *plan) listGroup(ctx context.Context, c Backend, pool, group string, set *protectSet) (int, error) {
+	lim := r.lists
 	token, n := "", 0
 	for {
 		var page []types.UserType
@@ -217,7 +218,7 @@ func (r *run) listGroup(ctx context.Context, c Backend, pool, group string, set 
 	}
 }
 
-func (r *run) protectError(ctx context.Context, c Backend, pool, group string, res retry.Result) error {
+func (r *plan) protectError(ctx context.Context, c Backend, pool, group string, res retry.Result) error {
 	if ctx.Err() != nil {
 		return batch.ErrInterrupted
 	}

@@ -35,7 +35,7 @@ var rollbackColumns = input.Columns{Username: true, UserPoolID: true}
 // is the finished report of a disable run and makes the pre-pass over it
 // (largest row, content hash). The pool and region default to the disable
 // run's, from the report header.
-func (r *run) prepareRollback() error {
+func (r *plan) prepareRollback() error {
 	o := r.o
 	path := o.FromReport
 	if path == "-" {
@@ -59,11 +59,6 @@ func (r *run) prepareRollback() error {
 	if err := checkSourceRun(path, h); err != nil {
 		return usage(err)
 	}
-	sum, err := scanReportRows(path)
-	if err != nil {
-		return usage(err)
-	}
-	o.Input, r.inputPath, r.scan = path, path, sum
 	if pool := auditPool(h.Audit); pool != "" && o.UserPoolID == "" {
 		o.UserPoolID = pool
 		fromReport(o, "user-pool-id", pool)
@@ -74,6 +69,12 @@ func (r *run) prepareRollback() error {
 		o.Region = region
 		fromReport(o, "region", region)
 	}
+	r.tally = newTally(r.run)
+	sum, err := scanReportRows(path, r.tally.observe)
+	if err != nil {
+		return usage(err)
+	}
+	o.Input, r.src, r.scan = path, Source{Path: path}, sum
 	return nil
 }
 
@@ -130,7 +131,7 @@ func checkSourceRun(path string, h report.Header) error {
 // lines and the SHA-256 of the whole file. A report with a torn or
 // unparsable line, or two lines for one row, is not the compacted report of
 // a run that ended by itself: refused.
-func scanReportRows(path string) (input.Summary, error) {
+func scanReportRows(path string, observe func(input.Row)) (input.Summary, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return input.Summary{}, fmt.Errorf("open --from-report: %w", err)
@@ -168,6 +169,7 @@ func scanReportRows(path string) (input.Summary, error) {
 		}
 		seen.set(line.Row)
 		sum.Rows = max(sum.Rows, line.Row)
+		observe(line.row())
 	}
 	sum.SHA256 = hex.EncodeToString(h.Sum(nil))
 	return sum, nil
@@ -182,6 +184,11 @@ type reportLine struct {
 	UserPoolID string         `json:"user_pool_id"`
 }
 
+// row is the line as rollback's input row.
+func (l reportLine) row() input.Row {
+	return input.Row{N: l.Row, Username: l.Username, UserPoolID: l.UserPoolID}
+}
+
 func parseReportLine(raw []byte) (reportLine, bool) {
 	var l reportLine
 	if json.Unmarshal(raw, &l) != nil || l.Row < 1 || l.Outcome == "" {
@@ -190,9 +197,9 @@ func parseReportLine(raw []byte) (reportLine, bool) {
 	return l, true
 }
 
-// openReportRows opens rollback's rows.
-func (r *run) openReportRows() (input.Reader, func(), error) {
-	f, err := os.Open(r.inputPath)
+// openReportRows opens rollback's rows, the report at path.
+func openReportRows(path string) (input.Reader, func(), error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open --from-report: %w", err)
 	}
@@ -230,7 +237,7 @@ func (rr *reportRows) Next() (input.Row, error) {
 			continue
 		}
 		rr.last = l
-		return input.Row{N: l.Row, Username: l.Username, UserPoolID: l.UserPoolID}, nil
+		return l.row(), nil
 	}
 }
 

@@ -61,7 +61,7 @@ func manifestPathFor(report string) string {
 // the report after the query (select-<hash>.<action>.report.ndjson) unless
 // --report names it, and sets the manifest's format. The query itself
 // waits for the run's paths (selectUsers).
-func (r *run) presetSelection() error {
+func (r *plan) presetSelection() error {
 	o := r.o
 	if o.Report == "" {
 		o.Report = o.selectName() + "." + string(o.Action) + ReportSuffix
@@ -74,7 +74,7 @@ func (r *run) presetSelection() error {
 // command (killed, interrupted, refused) reuses its manifest and does not
 // query again: its rows must stay the rows its checkpoint and report count.
 // Otherwise, after a finished run too, it queries anew.
-func (r *run) selectUsers(ctx context.Context, region string) error {
+func (r *plan) selectUsers(ctx context.Context, store Storage) error {
 	o := r.o
 	if o.Select == "" {
 		return nil
@@ -83,7 +83,7 @@ func (r *run) selectUsers(ctx context.Context, region string) error {
 		return usage(errors.New("--select keeps its manifest beside the report, which must then be a local file"))
 	}
 	s := &selection{manifest: manifestPathFor(r.reportPath)}
-	r.safety.sel = s
+	r.sel = s
 	if !o.Restart && fileExists(s.manifest) {
 		if st, err := checkpoint.Load(r.checkpointPath); err == nil && st.Unfinished() {
 			s.reused = true
@@ -93,7 +93,7 @@ func (r *run) selectUsers(ctx context.Context, region string) error {
 	if s.reused {
 		r.log.Info("resuming an unfinished run: its manifest is reused, not queried again", "manifest", s.manifest)
 	} else {
-		c, err := r.connect(ctx, region)
+		c, _, err := r.dial(ctx)
 		if err != nil {
 			return err
 		}
@@ -106,7 +106,7 @@ func (r *run) selectUsers(ctx context.Context, region string) error {
 			"modified_before", FormatDuration(o.ModifiedBefore), "users", n, "manifest", s.manifest)
 	}
 	o.Input = path
-	if err := r.prepareInput(ctx); err != nil {
+	if err := r.scanInput(ctx, store); err != nil {
 		return err
 	}
 	return r.checkColumns()
@@ -146,7 +146,7 @@ func (r *run) querySelection(ctx context.Context, c Backend, manifest string) (p
 		return cut.IsZero() || (t != nil && !t.IsZero() && !t.After(cut))
 	}
 	w := bufio.NewWriterSize(f, 64<<10)
-	lim := r.listLimiter()
+	lim := r.lists
 	token, pages := "", 0
 	for {
 		var page []types.UserType
@@ -213,8 +213,8 @@ func (r *run) selectError(ctx context.Context, res retry.Result) error {
 
 // commitManifest renames a new query over the manifest, now that the run
 // holds the checkpoint, and makes the rename durable.
-func (r *run) commitManifest() error {
-	s := r.safety.sel
+func (r *plan) commitManifest(f *opened) error {
+	s := r.sel
 	if s == nil || s.temp == "" {
 		return nil
 	}
@@ -225,7 +225,7 @@ func (r *run) commitManifest() error {
 	if err := fsutil.SyncDir(filepath.Dir(s.manifest)); err != nil {
 		return fmt.Errorf("write manifest: %w", err)
 	}
-	r.inputPath, r.o.Input = s.manifest, s.manifest
+	f.src, r.o.Input = Source{Path: s.manifest}, s.manifest
 	return nil
 }
 
@@ -240,12 +240,12 @@ func (s *selection) cleanup() {
 // archiveAlso is what goes to the archive with a finished run's checkpoint:
 // its report (unless held: heldFiles) and, when a new query replaces it,
 // its manifest.
-func (r *run) archiveAlso() []string {
+func (r *plan) archiveAlso(files Files) []string {
 	var also []string
-	if r.reportLock == nil {
-		also = append(also, r.reportPath)
+	if files.Lock == nil {
+		also = append(also, files.Report)
 	}
-	if s := r.safety.sel; s != nil && s.temp != "" {
+	if s := r.sel; s != nil && s.temp != "" {
 		also = append(also, s.manifest)
 	}
 	return also

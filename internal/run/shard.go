@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 
 	"github.com/cogsweep/cogsweep/internal/input"
@@ -89,64 +88,6 @@ func (o *Options) Shardable(s Shard) error {
 		return errors.New("--select cannot be sharded: each pod would query the pool at another moment and see other users; run the selection once (--dry-run writes its manifest beside the report) and give that file to the shards as --input")
 	}
 	return nil
-}
-
-// countShard wraps the pre-pass key function to count this shard's rows on
-// the way.
-func (r *run) countShard(key func(input.Row) string) func(input.Row) string {
-	if !r.shard.Sharded() {
-		return key
-	}
-	return func(row input.Row) string {
-		r.shardCounted = true
-		if r.shard.Owns(row) {
-			r.shardRows++
-		}
-		return key(row)
-	}
-}
-
-// rows is the number of rows this run owns: the input's, or its shard's.
-// Inputs the pre-pass did not count for the shard (a rollback's report) are
-// counted here, once.
-func (r *run) rows() int {
-	if !r.shard.Sharded() {
-		return r.scan.Rows
-	}
-	if !r.shardCounted {
-		r.shardCounted = true
-		n, err := r.countOwned()
-		if err != nil {
-			// The input was read once already; should it fail now, the
-			// whole input is a safe over-estimate (progress is off, no
-			// row is skipped).
-			r.log.Warn("could not count the shard's rows", "error", err)
-			n = r.scan.Rows
-		}
-		r.shardRows = n
-	}
-	return r.shardRows
-}
-
-func (r *run) countOwned() (int, error) {
-	in, closeIn, err := r.openReader()
-	if err != nil {
-		return 0, err
-	}
-	defer closeIn()
-	n := 0
-	for {
-		row, err := in.Next()
-		if errors.Is(err, io.EOF) {
-			return n, nil
-		}
-		if err != nil {
-			return 0, err
-		}
-		if r.shard.Owns(row) {
-			n++
-		}
-	}
 }
 
 // tagged gives an explicit --report or --checkpoint path the shard's tag

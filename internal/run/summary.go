@@ -34,14 +34,15 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 
 // summarize logs the end-of-run summary, prints it for people, and writes
 // --summary.
-func (r *run) summarize(st batch.Stats, final report.CompactResult, status string) error {
+func (r *plan) summarize(x *executed, final report.CompactResult, status string, audit map[string]any) error {
+	st := x.stats
 	s := report.Summary{
 		Action: string(r.o.Action), DryRun: r.o.DryRun, Status: status,
 		Rows: r.rows(), Counts: final.Counts,
 		Calls: int64(st.Calls), Throttles: int64(st.Throttles), Retries: int64(st.Retries), Repeated: int64(st.Repeated),
 		StartedAt: st.Started.UTC(), LimiterRate: st.WriteRate,
 		Report: r.reportPath, Checkpoint: r.checkpointPath,
-		EndedAt: r.now().UTC(), Audit: r.ident.audit,
+		EndedAt: r.now().UTC(), Audit: audit,
 	}
 	s.SetElapsed(st.Elapsed)
 	r.log.Info("summary", "status", status, "rows", s.Rows, "counts", CountsString(s.Counts), "calls", s.Calls,
@@ -49,7 +50,7 @@ func (r *run) summarize(st batch.Stats, final report.CompactResult, status strin
 		"throttles_per_min", round1(perMinuteOver(s.Throttles, st.Elapsed)), "elapsed_s", round1(s.ElapsedSeconds),
 		"calls_per_s", round1(s.AchievedRate), "limit_per_s", round1(s.LimiterRate), "report", r.reportPath)
 	fmt.Fprintf(r.env.Stdout, "%s\n", planText(r.o.Action, r.o.DryRun, s))
-	if p := r.safety.predicted; p != nil {
+	if p := x.predicted; p != nil {
 		fmt.Fprintf(r.env.Stdout, "%v\n", p) // dry run: the real run would be refused by ...
 	}
 	if r.o.Summary != "" {
