@@ -13,6 +13,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/pace"
+	"github.com/cogsweep/cogsweep/internal/pacer"
 	"github.com/cogsweep/cogsweep/internal/report"
 )
 
@@ -57,14 +58,13 @@ func (p *plan) execute(ctx context.Context, store Storage, f *opened, a *admissi
 		defer stop()
 		go autoConcurrency(gctx, gate, writes)
 	}
+	opts := batch.NewOptions() // DrainTimeout, MaxStreak; the rest are flags
+	opts.Action, opts.Pool, opts.Region, opts.Attributes, opts.DryRun = o.Action, o.UserPoolID, p.region, p.attrs, o.DryRun
+	opts.Concurrency, opts.Retry, opts.CallTimeout = workers, p.pacer.Policy(), o.CallTimeout
+	opts.ConfirmedPools, opts.OnlyDisabledFor = a.confirmed, o.OnlyDisabledFor
 	job := &batch.Job{
-		Options: batch.Options{
-			Action: o.Action, Pool: o.UserPoolID, Region: p.region, Attributes: p.attrs, DryRun: o.DryRun,
-			Concurrency: workers, Retry: p.policy(),
-			CallTimeout: o.CallTimeout, DrainTimeout: 20 * time.Second, MaxStreak: 10, ConfirmedPools: a.confirmed,
-			OnlyDisabledFor: o.OnlyDisabledFor,
-		},
-		Users: a.users, Writes: writes, Reads: pace.NewFixed(o.ReadRate, o.Burst), Report: x.sink, Intents: intents,
+		Options: opts,
+		Users:   a.users, Writes: writes, Reads: p.pacer.Limiter(pacer.UserRead), Report: x.sink, Intents: intents,
 		Skip:      f.state.Settled.Has,
 		Include:   p.include(),
 		Gate:      gateOrNil(gate),

@@ -8,14 +8,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/cogsweep/cogsweep/internal/backup"
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/cognito"
 	"github.com/cogsweep/cogsweep/internal/input"
+	"github.com/cogsweep/cogsweep/internal/pacer"
 	"github.com/cogsweep/cogsweep/internal/report"
 	"github.com/cogsweep/cogsweep/internal/retry"
 )
@@ -49,12 +47,12 @@ func (r *plan) checkCaller(ctx context.Context, a *admission) error {
 	if endpoint == "" && r.o.EndpointURL != "" && r.env.Getenv("AWS_ENDPOINT_URL_STS") == "" && r.env.Getenv("AWS_ENDPOINT_URL") == "" {
 		endpoint, local = r.o.EndpointURL, true
 	}
-	policy := r.policy()
+	pc := r.pacer
 	if local {
-		policy.MaxAttempts = min(policy.MaxAttempts, 2)
+		pc = pc.Attempts(2)
 	}
 	var caller cognito.Caller
-	res := retry.Do(ctx, retry.Loop{Policy: policy, Kind: retry.IAM, Timeout: r.o.CallTimeout}, func(ctx context.Context) error {
+	res := pc.Call(ctx, pacer.Control, func(ctx context.Context) error {
 		var err error
 		caller, err = a.users.CallerIdentity(ctx, endpoint)
 		return err
@@ -169,7 +167,7 @@ func (r *plan) checkAccessRow(ctx context.Context, a *admission, row input.Row, 
 		return &batch.FatalError{Code: res.Code, Err: fmt.Errorf("pre-flight: %s on user pool %s (row %d): %w", action, pool, row.N, res.Err)}
 	}
 	call := func(action string, fn func(ctx context.Context) error) error {
-		return refuse(action, retry.Do(ctx, retry.Loop{Policy: r.policy(), Kind: retry.IAM, Timeout: r.o.CallTimeout}, fn))
+		return refuse(action, r.pacer.Call(ctx, pacer.Control, fn))
 	}
 
 	user := row.Username
@@ -232,7 +230,7 @@ func (r *plan) attachIdentity(job *batch.Job, a *admission, f *opened) error {
 		return nil // nothing left to call
 	}
 	job.Lookups = users
-	job.Lists = rateLimiter{r.lists}
+	job.Lists = r.pacer.Limiter(pacer.UserList)
 	job.Pools = r.poolCache()
 	job.Missing = batch.NewMissingPools()
 	for id, d := range r.pools {
@@ -305,15 +303,6 @@ func samePath(a, b string) bool {
 	bb, err2 := filepath.Abs(b)
 	return err1 == nil && err2 == nil && aa == bb
 }
-
-// rateLimiter adapts the UserList limiter shared with --select and
-// --protect-group to batch.Limiter: one quota, one bucket.
-type rateLimiter struct{ l *rate.Limiter }
-
-func (l rateLimiter) Wait(ctx context.Context) error { return l.l.Wait(ctx) }
-func (l rateLimiter) Throttled()                     {}
-func (l rateLimiter) Succeeded(time.Duration)        {}
-func (l rateLimiter) Rate() float64                  { return float64(l.l.Limit()) }
 
 // validateIdentity checks --backup: local files only, for now.
 func (o *Options) validateIdentity() []error {

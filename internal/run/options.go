@@ -79,6 +79,7 @@ type Options struct {
 
 // NewOptions returns the documented defaults.
 func NewOptions(a batch.Action) *Options {
+	pipeline := batch.NewOptions() // the pipeline's defaults are the flags'
 	return &Options{
 		Action:       a,
 		MaxStdinSize: input.DefaultMaxSpool,
@@ -86,8 +87,8 @@ func NewOptions(a batch.Action) *Options {
 		MaxRate:      25,
 		Burst:        1,
 		ReadRate:     25,
-		MaxAttempts:  8,
-		CallTimeout:  10 * time.Second,
+		MaxAttempts:  pipeline.Retry.MaxAttempts,
+		CallTimeout:  pipeline.CallTimeout,
 		MaxFraction:  0.2,
 
 		PreflightTimeout: defaultPreflightTimeout,

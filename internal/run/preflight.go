@@ -8,7 +8,7 @@ import (
 
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/cognito"
-	"github.com/cogsweep/cogsweep/internal/retry"
+	"github.com/cogsweep/cogsweep/internal/pacer"
 )
 
 // defaultPreflightTimeout is --preflight-timeout's default. The pre-flight
@@ -56,7 +56,7 @@ func (r *plan) preflight(ctx context.Context, a *admission) error {
 		return nil
 	}
 	var pool cognito.Pool
-	res := retry.Do(ctx, retry.Loop{Policy: r.policy(), Kind: retry.IAM, Timeout: o.CallTimeout}, func(ctx context.Context) error {
+	res := r.pacer.Call(ctx, pacer.Control, func(ctx context.Context) error {
 		var err error
 		pool, err = c.DescribePool(ctx, o.UserPoolID)
 		return err

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/input"
+	"github.com/cogsweep/cogsweep/internal/pacer"
 	"github.com/cogsweep/cogsweep/internal/retry"
 )
 
@@ -187,12 +188,11 @@ func (r *plan) fetchProtected(ctx context.Context, a *admission) error {
 // listGroup adds the members of group in pool to set: their usernames, subs
 // and emails (a row may name a user by sub or email).
 func (r *plan) listGroup(ctx context.Context, c Backend, pool, group string, set *protectSet) (int, error) {
-	lim := r.lists
 	token, n := "", 0
 	for {
 		var page []types.UserType
 		var next string
-		res := retry.Do(ctx, retry.Loop{Policy: r.policy(), Kind: retry.IAM, Timeout: r.o.CallTimeout, Wait: lim.Wait}, func(ctx context.Context) error {
+		res := r.pacer.Call(ctx, pacer.UserList, func(ctx context.Context) error {
 			var err error
 			page, next, err = c.ListUsersInGroupPage(ctx, pool, group, token, 60)
 			return err

@@ -5,17 +5,17 @@ import (
 	"errors"
 	"log/slog"
 
-	"golang.org/x/time/rate"
-
+	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/input"
+	"github.com/cogsweep/cogsweep/internal/pace"
+	"github.com/cogsweep/cogsweep/internal/pacer"
 	"github.com/cogsweep/cogsweep/internal/retry"
 )
 
 // Run runs one action with options o (validated) as shard sh of its job.
 func Run(ctx context.Context, o *Options, sh Shard, env Env) error {
 	o.perShard(sh.Count) // rates are job-wide totals; before anything reads them
-	r := &run{o: o, env: env, log: newLogger(o.LogFormat, env.Stderr), shard: sh,
-		lists: rate.NewLimiter(rate.Limit(o.ListRate), 1)}
+	r := newRun(o, sh, env)
 	if err := r.startMetrics(ctx); err != nil {
 		return err
 	}
@@ -33,9 +33,20 @@ type run struct {
 	log     *slog.Logger
 	shard   Shard       // see shard.go
 	metrics *runMetrics // --pushgateway; nil without
-	// lists paces ListUsers and ListUsersInGroup: the UserList quota is
-	// shared with production (admin consoles, other jobs), like the others.
-	lists *rate.Limiter
+	// pacer makes every call outside the pipeline's loop, and holds the
+	// limiters of the quotas the pipeline shares with it (UserRead,
+	// UserList: shared with production, like the others).
+	pacer *pacer.Pacer
+}
+
+// newRun is the run of options o (rates already this shard's).
+func newRun(o *Options, sh Shard, env Env) *run {
+	r := &run{o: o, env: env, log: newLogger(o.LogFormat, env.Stderr), shard: sh}
+	r.pacer = pacer.New(pacer.Options{Policy: r.policy(), Timeout: o.CallTimeout, Limiters: map[pacer.Category]pacer.Limiter{
+		pacer.UserRead: pace.NewFixed(o.ReadRate, o.Burst),
+		pacer.UserList: pace.NewFixed(o.ListRate, 1),
+	}})
+	return r
 }
 
 // do is the life of the run, phase by phase: each returns what it made
@@ -104,7 +115,7 @@ func (r *run) regionSource() string {
 }
 
 func (r *run) policy() retry.Policy {
-	p := retry.DefaultPolicy()
+	p := batch.NewOptions().Retry
 	p.MaxAttempts = r.o.MaxAttempts
 	return p
 }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/cognito"
-	"github.com/cogsweep/cogsweep/internal/retry"
+	"github.com/cogsweep/cogsweep/internal/pacer"
 )
 
 // describedPools caches DescribeUserPool by pool id, once per run; exists
@@ -187,7 +187,7 @@ func (r *plan) describe(ctx context.Context, c Backend, pool string) (cognito.Po
 		return d.pool, d.exists, nil
 	}
 	var p cognito.Pool
-	res := retry.Do(ctx, retry.Loop{Policy: r.policy(), Kind: retry.IAM, Timeout: r.o.CallTimeout}, func(ctx context.Context) error {
+	res := r.pacer.Call(ctx, pacer.Control, func(ctx context.Context) error {
 		var err error
 		p, err = c.DescribePool(ctx, pool)
 		return err

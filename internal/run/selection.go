@@ -20,6 +20,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/checkpoint"
 	"github.com/cogsweep/cogsweep/internal/fsutil"
 	"github.com/cogsweep/cogsweep/internal/input"
+	"github.com/cogsweep/cogsweep/internal/pacer"
 	"github.com/cogsweep/cogsweep/internal/retry"
 )
 
@@ -146,12 +147,11 @@ func (r *run) querySelection(ctx context.Context, c Backend, manifest string) (p
 		return cut.IsZero() || (t != nil && !t.IsZero() && !t.After(cut))
 	}
 	w := bufio.NewWriterSize(f, 64<<10)
-	lim := r.lists
 	token, pages := "", 0
 	for {
 		var page []types.UserType
 		var next string
-		res := retry.Do(ctx, retry.Loop{Policy: r.policy(), Kind: retry.IAM, Timeout: o.CallTimeout, Wait: lim.Wait}, func(ctx context.Context) error {
+		res := r.pacer.Call(ctx, pacer.UserList, func(ctx context.Context) error {
 			var err error
 			page, next, err = c.ListUsersPage(ctx, o.UserPoolID, o.Select, token, listPageSize)
 			return err
