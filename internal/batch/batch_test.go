@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/cogsweep/cogsweep/internal/checkpoint"
 	"github.com/cogsweep/cogsweep/internal/cognito"
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/report"
@@ -170,13 +171,13 @@ func TestJob_Outcomes(t *testing.T) {
 		{name: "disable absent user", action: Disable,
 			get:  func(string, string) (cognito.User, error) { return cognito.User{}, absent },
 			want: report.NotFound},
-		{name: "disable after a crash does not read again", action: Disable, prior: map[int]string{1: ReadEnabled},
+		{name: "disable after a crash does not read again", action: Disable, prior: map[int]string{1: checkpoint.ReadEnabled},
 			get:  func(string, string) (cognito.User, error) { return cognito.User{}, errors.New("must not read") },
 			want: report.Disabled, repeat: true, writes: 1},
 		{name: "delete", action: Delete, want: report.Deleted, writes: 1, intents: 1},
 		{name: "delete of an absent user", action: Delete, mut: func(string, string, string) error { return absent },
 			want: report.NotFound, writes: 1, intents: 1},
-		{name: "delete repeated after a crash finds the user gone", action: Delete, prior: map[int]string{1: ReadNone},
+		{name: "delete repeated after a crash finds the user gone", action: Delete, prior: map[int]string{1: checkpoint.ReadNone},
 			mut: func(string, string, string) error { return absent }, want: report.Deleted, repeat: true, writes: 1},
 		{name: "invalid parameter fails the row", action: Delete,
 			mut:  func(string, string, string) error { return &types.InvalidParameterException{Message: new(string)} },

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/input"
+	"github.com/cogsweep/cogsweep/internal/target"
 )
 
 // plan is what the run decided before it opens a file or makes a call that
@@ -137,7 +138,7 @@ func (p *plan) scanInput(ctx context.Context, store Storage) error {
 	}
 	defer f.Close()
 	p.tally = newTally(p.run)
-	sum, err := input.Scan(ctx, f, p.format, p.tally.key(func(row input.Row) string { return batch.DupKey(row, o.UserPoolID) }))
+	sum, err := input.Scan(ctx, f, p.format, p.tally.key(func(row input.Row) string { return target.Key(row, o.UserPoolID) }))
 	if err != nil {
 		if ctx.Err() != nil {
 			// Nothing was called yet: the same command starts afresh.

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/cogsweep/cogsweep/internal/input"
+	"github.com/cogsweep/cogsweep/internal/target"
 )
 
 // tally is what the pre-pass learns of the rows besides input.Scan's
@@ -79,20 +80,12 @@ func (t *tally) confirmable(pool string) bool {
 
 func (t *tally) countPool(row input.Row) {
 	o := t.run.o
-	if row.Err != "" || !(row.Username != "" || (row.AccessToken == "" && row.Sub != "")) {
+	// Email rows are not counted: which user they name needs a call.
+	if by := target.Of(row); row.Err != "" || (by != target.ByUsername && by != target.BySub) {
 		return
 	}
-	pool := row.UserPoolID
-	if pool == "" {
-		pool = o.UserPoolID
-	}
-	region := t.region
-	switch {
-	case pool == "", input.ValidPoolID(pool) != nil:
-		return
-	case region != "" && input.PoolRegion(pool) != region:
-		return
-	case !t.confirmable(pool):
+	pool, refused := target.Pool(row, target.Rules{Pool: o.UserPoolID, Region: t.region})
+	if refused != nil || !t.confirmable(pool) {
 		return
 	}
 	if _, seen := t.counts[pool]; !seen && len(t.counts) >= maxPools {
@@ -103,39 +96,13 @@ func (t *tally) countPool(row input.Row) {
 }
 
 // callable is row and its pool when the run would call Cognito for it by
-// username, sub or email.
+// username, sub or email (token rows are read with their token).
 func (t *tally) callable(row input.Row) (candidate, bool) {
-	o := t.run.o
-	if row.Err != "" {
+	tg, refused := target.Resolve(row, target.Rules{Admin: true, Token: true, Pool: t.run.o.UserPoolID, Region: t.region})
+	if refused != nil || tg.By == target.ByToken {
 		return candidate{}, false
 	}
-	switch {
-	case row.Username != "":
-		if input.ValidUsername(row.Username) != nil {
-			return candidate{}, false
-		}
-	case row.AccessToken != "":
-		return candidate{}, false
-	case row.Sub != "":
-		if input.ValidSub(row.Sub) != nil {
-			return candidate{}, false
-		}
-	case row.Email != "":
-		if input.ValidEmail(row.Email) != nil {
-			return candidate{}, false
-		}
-	default:
-		return candidate{}, false
-	}
-	pool := o.UserPoolID
-	if row.UserPoolID != "" {
-		pool = row.UserPoolID
-	}
-	region := t.region
-	if input.ValidPoolID(pool) != nil || (region != "" && input.PoolRegion(pool) != region) {
-		return candidate{}, false
-	}
-	return candidate{row: row, pool: pool}, true
+	return candidate{row: row, pool: tg.Pool}, true
 }
 
 // poolCounts is the rows per pool, refused past maxPools pools (the

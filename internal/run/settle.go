@@ -10,6 +10,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/report"
+	"github.com/cogsweep/cogsweep/internal/target"
 )
 
 // settle leaves one line per row: rows not reached get not_attempted, the
@@ -130,24 +131,9 @@ func notReached(runErr error) string {
 }
 
 // notAttempted is row's not_attempted record, naming the user as the
-// pipeline's record of it would.
+// pipeline's record of it would (target.NotReached).
 func (p *plan) notAttempted(row input.Row, msg string, now time.Time) report.Record {
-	rec := report.Record{Row: row.N, Outcome: report.NotAttempted, Action: string(p.o.Action),
-		Username: row.Username, UserPoolID: row.UserPoolID, Message: msg, At: now}
-	if row.Username == "" && row.AccessToken == "" {
-		rec.Input = row.Sub // identity.go: the value as given
-		if rec.Input == "" {
-			rec.Input = row.Email
-		}
-	}
-	if rec.UserPoolID == "" && (rec.Username != "" || rec.Input != "") {
-		rec.UserPoolID = p.o.UserPoolID
-	}
-	if row.Username == "" && row.AccessToken != "" {
-		rec.TokenSHA256 = input.TokenFingerprint(row.AccessToken)
-		if u := input.TokenUsername(row.AccessToken); u != "" {
-			rec.Username, rec.ResolvedBy = u, batch.ResolvedToken // not verified
-		}
-	}
+	rec := target.NotReached(row, p.o.UserPoolID)
+	rec.Outcome, rec.Action, rec.Message, rec.At = report.NotAttempted, string(p.o.Action), msg, now
 	return rec
 }
