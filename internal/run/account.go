@@ -26,9 +26,14 @@ type accountPlan struct {
 	quota    account.Quota
 	usage    account.Usage
 	free     float64
+	prior    float64 // quota minus production's peak, this shard's share (0: unknown)
 	rows     int
 	estimate time.Duration
 	audit    map[string]any // the audit record's "account"
+	// reader and usageKnown let the run read CloudWatch again (watch.go):
+	// only when the pre-flight's read worked.
+	reader     *account.Reader
+	usageKnown bool
 }
 
 // readAccount reads, before the first write, the applied quota of the
@@ -85,7 +90,9 @@ func (r *plan) readAccount(ctx context.Context, a *admission, rows int) (*accoun
 		// nothing else change.
 		r.log.Warn("the account's figures are partly unknown; planning with the defaults: "+strings.Join(problems, "; "), "permissions", perms)
 	}
-	return r.applyPlan(q, u, rows), nil
+	plan := r.applyPlan(q, u, rows)
+	plan.reader, plan.usageKnown = rd, u.Known
+	return plan, nil
 }
 
 // serviceEndpoint is --endpoint-url for a service whose own endpoint
@@ -107,6 +114,11 @@ func (r *run) applyPlan(q account.Quota, u account.Usage, rows int) *accountPlan
 	}
 	est := account.Plan(q, u, rows, 1)
 	p := &accountPlan{quota: q, usage: u, free: est.Free / shards, rows: rows}
+	if u.Known {
+		// Where throttling should begin: auto's first climb levels off
+		// under it instead of heading for the quota.
+		p.prior = est.Free / account.Margin / shards
+	}
 	p.estimate = account.Duration(float64(rows), r.plannedRate(p.free))
 
 	prod := "unknown"

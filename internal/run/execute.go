@@ -50,6 +50,8 @@ func (p *plan) execute(ctx context.Context, store Storage, f *opened, a *admissi
 		return nil, err
 	}
 	writes, workers := p.limiters(a.account)
+	jobWrites, stopWatch := p.watchAccount(ctx, writes, a.account) // watch.go
+	defer stopWatch()
 	var gate *pace.Gate
 	if workers == 0 {
 		workers = maxAutoConcurrency
@@ -64,7 +66,7 @@ func (p *plan) execute(ctx context.Context, store Storage, f *opened, a *admissi
 	opts.ConfirmedPools, opts.OnlyDisabledFor = a.confirmed, o.OnlyDisabledFor
 	job := &batch.Job{
 		Options: opts,
-		Users:   a.users, Writes: writes, Reads: p.pacer.Limiter(pacer.UserRead), Report: x.sink, Intents: intents,
+		Users:   a.users, Writes: jobWrites, Reads: p.pacer.Limiter(pacer.UserRead), Report: x.sink, Intents: intents,
 		Skip:      f.state.Settled.Has,
 		Include:   p.include(),
 		Gate:      gateOrNil(gate),
@@ -128,6 +130,7 @@ func (p *plan) limiters(acct *accountPlan) (*pace.Limiter, int) {
 		cfg := pace.AutoConfig(o.MaxRate)
 		if acct != nil && o.MaxRate > 0 {
 			cfg.Start = min(acct.free/o.MaxRate, 1)
+			cfg.Prior = acct.prior / o.MaxRate // 0 when production is unknown
 		}
 		return pace.NewLimiter(pace.New(cfg), o.Burst), o.Concurrency
 	}

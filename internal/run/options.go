@@ -33,6 +33,9 @@ type Options struct {
 	Concurrency int
 	MaxAttempts int
 	CallTimeout time.Duration
+	// UsageInterval is how often a --rate auto run reads production's
+	// load from CloudWatch (watch.go); 0: never during the run.
+	UsageInterval time.Duration
 	// PreflightTimeout bounds the whole pre-flight (preflight.go).
 	PreflightTimeout time.Duration
 
@@ -81,15 +84,16 @@ type Options struct {
 func NewOptions(a batch.Action) *Options {
 	pipeline := batch.NewOptions() // the pipeline's defaults are the flags'
 	return &Options{
-		Action:       a,
-		MaxStdinSize: input.DefaultMaxSpool,
-		Rate:         "20",
-		MaxRate:      25,
-		Burst:        1,
-		ReadRate:     25,
-		MaxAttempts:  pipeline.Retry.MaxAttempts,
-		CallTimeout:  pipeline.CallTimeout,
-		MaxFraction:  0.2,
+		Action:        a,
+		MaxStdinSize:  input.DefaultMaxSpool,
+		Rate:          "20",
+		MaxRate:       25,
+		Burst:         1,
+		ReadRate:      25,
+		MaxAttempts:   pipeline.Retry.MaxAttempts,
+		CallTimeout:   pipeline.CallTimeout,
+		UsageInterval: 5 * time.Minute,
+		MaxFraction:   0.2,
 
 		PreflightTimeout: defaultPreflightTimeout,
 		LogFormat:        "auto",
@@ -139,6 +143,9 @@ func (o *Options) Validate() error {
 	}
 	if o.CallTimeout <= 0 {
 		errs = append(errs, errors.New("--call-timeout must be positive"))
+	}
+	if o.UsageInterval < 0 {
+		errs = append(errs, errors.New("--usage-interval must be 0 (off) or positive"))
 	}
 	if o.PreflightTimeout <= 0 {
 		errs = append(errs, errors.New("--preflight-timeout must be positive"))

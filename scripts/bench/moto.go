@@ -169,3 +169,66 @@ func loadAvg() string {
 	}
 	return strings.Join(f[:3], " ")
 }
+
+func (b *bench) moto(ctx context.Context) error {
+	const parallel = 8
+	n := 300
+	if b.quick {
+		n = 40
+	}
+	if _, err := exec.LookPath("moto_server"); err != nil {
+		return errors.New("moto_server is not installed (pip install \"moto[server]\")")
+	}
+	if _, err := exec.LookPath("aws"); err != nil {
+		return errors.New("the aws CLI is not installed")
+	}
+	dir := filepath.Join(b.dir, "row5")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	m, err := startMoto(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer m.stop()
+	api := motoClient(m.url)
+	pool, err := createPool(ctx, api)
+	if err != nil {
+		return err
+	}
+	users := names("moto", n)
+	csv, list, err := writeInputs(dir, users)
+	if err != nil {
+		return err
+	}
+
+	if err := createUsers(ctx, api, pool, users); err != nil {
+		return err
+	}
+	script := fmt.Sprintf("xargs -P %d -I{} %s --endpoint-url %s cognito-idp admin-delete-user --user-pool-id %s --username {} < %s",
+		parallel, awsCLI(), m.url, pool, list)
+	cli, err := runProc(ctx, dir, "bash", []string{"-c", script}, nil)
+	if err != nil {
+		return err
+	}
+	if left, err := countUsers(ctx, api, pool); err != nil || left != 0 {
+		return fmt.Errorf("aws CLI left %d users (%v)", left, err)
+	}
+
+	if err := createUsers(ctx, api, pool, users); err != nil {
+		return err
+	}
+	cs, err := runProc(ctx, dir, b.cogsweep, cogsweepDelete(pool, csv, m.url, "--rate", "1000", "--concurrency", fmt.Sprint(parallel)), nil)
+	if err != nil {
+		return err
+	}
+	if left, err := countUsers(ctx, api, pool); err != nil || left != 0 {
+		return fmt.Errorf("cogsweep left %d users (%v)", left, err)
+	}
+	speed := cli.wall.Seconds() / cs.wall.Seconds()
+	b.add(row{n: "5", what: fmt.Sprintf("peer on moto_server: %d deletes, `aws cognito-idp admin-delete-user` via `xargs -P %d` vs cogsweep `--rate 1000 --concurrency %d`: aws CLI time / cogsweep time",
+		n, parallel, parallel),
+		value: fmt.Sprintf("%.1f s / %.1f s (%.0f vs %.0f rows/s)", cli.wall.Seconds(), cs.wall.Seconds(), float64(n)/cli.wall.Seconds(), float64(n)/cs.wall.Seconds()),
+		ratio: fmt.Sprintf("%.1fx faster", speed), goal: ">= 1", pass: mark(speed >= 1)})
+	return nil
+}
