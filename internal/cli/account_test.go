@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cogsweep/cogsweep/internal/fakecognito"
+	"github.com/cogsweep/cogsweep/internal/run"
 )
 
 // logLines parses a JSON log into records.
@@ -120,7 +121,7 @@ func TestRun_AccountPlan(t *testing.T) {
 			if plan := findLog(recs, "at about"); plan == nil || !strings.HasPrefix(plan["msg"].(string), tt.wantPlan) {
 				t.Errorf("plan line %v, want it to start %q", plan, tt.wantPlan)
 			}
-			h, _ := readReport(t, defaultReportPath(in, "disable", "", slices.Contains(tt.args, "--dry-run")))
+			h, _ := readReport(t, run.DefaultReportPath(in, "disable", "", slices.Contains(tt.args, "--dry-run")))
 			acct, _ := h.Audit["account"].(map[string]any)
 			if acct == nil || acct["quota_known"] != tt.wantQuotaKnow || acct["rows"] != float64(20) {
 				t.Errorf("audit account %v, want quota_known %v and 20 rows", acct, tt.wantQuotaKnow)

@@ -9,30 +9,25 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
-	"time"
 
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/redact"
+	"github.com/cogsweep/cogsweep/internal/run"
 )
 
 // Env is the process environment a command runs in; tests pass their own.
-type Env struct {
-	Stdin          io.Reader
-	Stdout, Stderr io.Writer
-	Getenv         func(string) string
-	// StdinIsTerminal overrides the terminal check (tests).
-	StdinIsTerminal *bool
-	// Backend, when set, replaces the AWS SDK client (tests, benchmarks);
-	// see backend.go.
-	Backend Backend
-	// Now overrides the clock that judges ages (--only-disabled-for,
-	// --created-before) (tests; nil: time.Now).
-	Now func() time.Time
-}
+type Env = run.Env
+
+// Backend is every Cognito and STS call a run makes (internal/run).
+type Backend = run.Backend
 
 // Version is set at build time (-ldflags "-X ...cli.Version=v1.2.3").
 var Version = "dev"
+
+// Commit is the VCS commit the binary was built from, when the build could
+// not stamp it itself (-buildvcs=false, a source tarball): set it with
+// -ldflags "-X github.com/cogsweep/cogsweep/internal/cli.Commit=...".
+var Commit = ""
 
 const usageText = `cogsweep disables, deletes and scrubs Amazon Cognito user-pool users in bulk,
 at a rate the account's quota allows, and can be killed and resumed at any time.
@@ -80,6 +75,9 @@ func Main(ctx context.Context, args []string, env Env) int {
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
 	}
+	if env.Version == "" {
+		env.Version, env.Commit = Version, Commit
+	}
 	if len(args) == 0 {
 		fmt.Fprint(env.Stderr, usageText)
 		return ExitUsage
@@ -121,17 +119,7 @@ func finish(env Env, err error) int {
 	return code
 }
 
-func versionString() string {
-	v := Version
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				v += " (" + s.Value[:12] + ")"
-			}
-		}
-	}
-	return v
-}
+func versionString() string { return run.VersionString(Version) }
 
 // newFlagSet returns a flag set whose --help text has a header and an
 // example, and whose errors become usage errors.

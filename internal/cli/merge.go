@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cogsweep/cogsweep/internal/report"
+	"github.com/cogsweep/cogsweep/internal/run"
 )
 
 // runMerge is `cogsweep merge-reports --output PATH REPORT...`: it joins the
@@ -76,7 +77,7 @@ Flags:
 	}
 	s := report.Summary{Counts: res.Counts}
 	fmt.Fprintf(env.Stdout, "Merged %d reports of %s (%d rows): %s.\nReport: %s\n",
-		fs.NArg(), res.Header.Action, res.Header.Rows, countsString(res.Counts), output)
+		fs.NArg(), res.Header.Action, res.Header.Rows, run.CountsString(res.Counts), output)
 	if res.Missing > 0 {
 		msg := fmt.Sprintf("%d of %d rows are in no report (first: %s)", res.Missing, res.Header.Rows, joinInts(res.FirstMissing))
 		if len(res.MissingShards) > 0 {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/fakecognito"
+	"github.com/cogsweep/cogsweep/internal/run"
 )
 
 // floatFlags are every flag of the actions that takes a number with a
@@ -71,10 +72,10 @@ func TestOptions_EveryFloatFlagIsCovered(t *testing.T) {
 		covered = append(covered, ff.flag)
 	}
 	for _, a := range batch.Actions {
-		o := NewOptions(a)
+		o := run.NewOptions(a)
 		fs := flag.NewFlagSet(string(a), flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
-		o.bind(fs)
+		bind(o, fs)
 		fs.VisitAll(func(f *flag.Flag) {
 			g, ok := f.Value.(flag.Getter)
 			if !ok {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/cogsweep/cogsweep/internal/run"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,7 +19,7 @@ import (
 // reportOptions are `cogsweep report`'s flags.
 type reportOptions struct {
 	HTML      string
-	Timelines stringList
+	Timelines []string
 	MaxRows   int
 }
 
@@ -29,7 +30,7 @@ func runReport(args []string, env Env) error {
 	flags := newFlagSet("report", "Summarize a run from its report: outcomes, the rows that need a person (invalid, failed,\nnot_attempted) with their reasons, the audit record, and from the run's timeline (beside the\ncheckpoint) its calls per second against the limiter's rate, throttles and latency. With --html,\none self-contained page (inline SVG, no script, nothing fetched); --html - writes it to stdout.\nThe report goes first: cogsweep report REPORT [flags]. A merged report finds each shard's timeline\nbeside the shard reports it was merged from.",
 		"cogsweep report leavers.disable.report.ndjson --html leavers.html", env.Stderr)
 	flags.StringVar(&o.HTML, "html", "", "write an HTML page to this file (- for stdout) instead of the text summary")
-	flags.Var(&o.Timelines, "timeline", "a timeline file, repeatable (default: beside the checkpoint beside the report, or each merged shard's)")
+	flags.Var((*listFlag)(&o.Timelines), "timeline", "a timeline file, repeatable (default: beside the checkpoint beside the report, or each merged shard's)")
 	flags.IntVar(&o.MaxRows, "max-rows", o.MaxRows, "the most rows the needs-a-person table lists; the rest are counted")
 	// The report may come before the flags, as the usage line shows.
 	var path string
@@ -104,7 +105,7 @@ func writePage(path string, d *reportpage.Data) error {
 	tmp := path + ".tmp"
 	f, err := fsutil.OpenPrivate("page", tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
 	if err != nil {
-		return usageIfSymlink(fmt.Errorf("write page: %w", err))
+		return run.UsageIfSymlink(fmt.Errorf("write page: %w", err))
 	}
 	err = reportpage.WriteHTML(f, d)
 	if cerr := f.Close(); err == nil && cerr != nil {
@@ -133,13 +134,13 @@ func timelinesFor(path string, h report.Header) []string {
 						// they are read from beside the merged report.
 						p = filepath.Join(filepath.Dir(path), filepath.Base(p))
 					}
-					out = append(out, timeline.PathFor(checkpointPathFor(p)))
+					out = append(out, timeline.PathFor(run.CheckpointPathFor(p)))
 				}
 			}
 		}
 		return out
 	}
-	return []string{timeline.PathFor(checkpointPathFor(path))}
+	return []string{timeline.PathFor(run.CheckpointPathFor(path))}
 }
 
 // runStatusOf is how the run of the report last ended, from its checkpoint
@@ -148,7 +149,7 @@ func runStatusOf(path string, h report.Header) string {
 	if _, ok := h.Audit["merged_from"]; ok {
 		return ""
 	}
-	st, err := checkpoint.Status(checkpointPathFor(path))
+	st, err := checkpoint.Status(run.CheckpointPathFor(path))
 	if err != nil {
 		return "" // none, or unreadable: the timeline tells
 	}

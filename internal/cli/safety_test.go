@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/checkpoint"
 	"github.com/cogsweep/cogsweep/internal/fakecognito"
 	"github.com/cogsweep/cogsweep/internal/report"
+	"github.com/cogsweep/cogsweep/internal/run"
 )
 
 // fast are the flags that let a test run at the fake's speed.
@@ -66,9 +66,9 @@ func checkpointHeader(t *testing.T, path string) checkpoint.Header {
 	return st.Header
 }
 
-func storedGuards(t *testing.T, path string) guardVerdict {
+func storedGuards(t *testing.T, path string) run.GuardVerdict {
 	t.Helper()
-	var v guardVerdict
+	var v run.GuardVerdict
 	h := checkpointHeader(t, path)
 	if err := json.Unmarshal(h.Guards, &v); err != nil {
 		t.Fatalf("checkpoint guards %q: %v", h.Guards, err)
@@ -705,7 +705,7 @@ func manifestUsers(t *testing.T, path string) []string {
 	var names []string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var m manifestRow
+		var m run.ManifestRow
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil || m.UserPoolID != testPool {
 			t.Fatalf("manifest line %q: %v", sc.Text(), err)
 		}
@@ -734,27 +734,6 @@ func TestParseDuration(t *testing.T) {
 			got, err := parseDuration(tt.in)
 			if (err == nil) != tt.ok || got != tt.want {
 				t.Fatalf("parseDuration(%q) = %v, %v; want %v ok=%v", tt.in, got, err, tt.want, tt.ok)
-			}
-		})
-	}
-}
-
-func TestPlanPhrases(t *testing.T) {
-	tests := []struct {
-		name   string
-		action string
-		counts map[report.Outcome]int
-		want   string
-	}{
-		{"delete", "delete", map[report.Outcome]int{"would_delete": 1204, report.NotFound: 17, report.Protected: 3}, "will delete 1,204 users; 17 not found; 3 protected"},
-		{"disable", "disable", map[report.Outcome]int{"would_disable": 1, report.AlreadyDisabled: 2, report.Invalid: 1}, "will disable 1 user; 2 already disabled; 1 invalid"},
-		{"nothing", "sign-out", map[report.Outcome]int{report.NotFound: 2}, "will sign out no users; 2 not found"},
-		{"two-phase", "delete", map[report.Outcome]int{"would_delete": 5, report.SkippedTooRecent: 1000000}, "will delete 5 users; 1,000,000 skipped: disabled too recently"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := planPhrases(batch.Action(tt.action), tt.counts); got != tt.want {
-				t.Fatalf("got %q, want %q", got, tt.want)
 			}
 		})
 	}

@@ -1,22 +1,13 @@
 package cli
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 
-	"github.com/cogsweep/cogsweep/internal/input"
+	"github.com/cogsweep/cogsweep/internal/run"
 )
-
-// Shard is the slice of a sharded job one process runs: the rows whose key
-// hashes to Index among Count shards. The zero Shard is an unsharded run.
-type Shard struct {
-	Index, Count int
-}
 
 // jobCompletionIndexEnv is set by a Kubernetes Indexed Job in each pod.
 const jobCompletionIndexEnv = "JOB_COMPLETION_INDEX"
@@ -24,189 +15,39 @@ const jobCompletionIndexEnv = "JOB_COMPLETION_INDEX"
 // resolveShard settles --shard I/N and --shards N. With --shards alone the
 // index comes from JOB_COMPLETION_INDEX, so an Indexed Job's pods need the
 // same arguments.
-func resolveShard(shard string, shards int, getenv func(string) string) (Shard, error) {
+func resolveShard(shard string, shards int, getenv func(string) string) (run.Shard, error) {
 	if shards < 0 {
-		return Shard{}, errors.New("--shards must be positive")
+		return run.Shard{}, errors.New("--shards must be positive")
 	}
 	if shard == "" && shards == 0 {
-		return Shard{}, nil
+		return run.Shard{}, nil
 	}
-	var s Shard
+	var s run.Shard
 	if shard != "" {
 		i, n, ok := strings.Cut(shard, "/")
 		var err1, err2 error
 		s.Index, err1 = strconv.Atoi(strings.TrimSpace(i))
 		s.Count, err2 = strconv.Atoi(strings.TrimSpace(n))
 		if !ok || err1 != nil || err2 != nil {
-			return Shard{}, fmt.Errorf("--shard %q: want I/N, e.g. 0/4 (shards are numbered from 0)", shard)
+			return run.Shard{}, fmt.Errorf("--shard %q: want I/N, e.g. 0/4 (shards are numbered from 0)", shard)
 		}
 		if shards != 0 && shards != s.Count {
-			return Shard{}, fmt.Errorf("--shard %s and --shards %d disagree on the number of shards", shard, shards)
+			return run.Shard{}, fmt.Errorf("--shard %s and --shards %d disagree on the number of shards", shard, shards)
 		}
 	} else {
 		s.Count = shards
 		v := getenv(jobCompletionIndexEnv)
 		if v == "" {
-			return Shard{}, fmt.Errorf("--shards %d needs the shard index: give --shard I/%d, or run it in a Kubernetes Indexed Job (%s)", shards, shards, jobCompletionIndexEnv)
+			return run.Shard{}, fmt.Errorf("--shards %d needs the shard index: give --shard I/%d, or run it in a Kubernetes Indexed Job (%s)", shards, shards, jobCompletionIndexEnv)
 		}
 		i, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil {
-			return Shard{}, fmt.Errorf("%s=%q: not a shard index", jobCompletionIndexEnv, v)
+			return run.Shard{}, fmt.Errorf("%s=%q: not a shard index", jobCompletionIndexEnv, v)
 		}
 		s.Index = i
 	}
 	if s.Count < 1 || s.Index < 0 || s.Index >= s.Count {
-		return Shard{}, fmt.Errorf("shard %d/%d: want 0 <= I < N", s.Index, s.Count)
+		return run.Shard{}, fmt.Errorf("shard %d/%d: want 0 <= I < N", s.Index, s.Count)
 	}
 	return s, nil
-}
-
-// Sharded reports whether the run is one shard of a job (--shard or
-// --shards was given, even with N = 1).
-func (s Shard) Sharded() bool { return s.Count > 0 }
-
-// String is "I/N", or "" for an unsharded run.
-func (s Shard) String() string {
-	if !s.Sharded() {
-		return ""
-	}
-	return fmt.Sprintf("%d/%d", s.Index, s.Count)
-}
-
-// Tag goes into the shard's file names: "shard-I-of-N", "" unsharded.
-func (s Shard) Tag() string {
-	if !s.Sharded() {
-		return ""
-	}
-	return fmt.Sprintf("shard-%d-of-%d", s.Index, s.Count)
-}
-
-// Owns reports whether row belongs to this shard. The key is the row's input
-// identity (username, else sub, else email, else its token's fingerprint), so
-// repeats of a user land in one shard and duplicate detection still works.
-// Rows with none of them (a record the parser rejected) are spread by row
-// number. input.ShardOf is stable across machines and versions: every pod
-// agrees on who owns a row.
-func (s Shard) Owns(row input.Row) bool {
-	if s.Count <= 1 {
-		return true
-	}
-	key := row.ID()
-	if key == "" {
-		key = "row:" + strconv.Itoa(row.N)
-	}
-	return input.ShardOf(key, s.Count) == s.Index
-}
-
-// Fingerprint derives a shard's fingerprint from the job's: each shard's
-// checkpoint belongs to its shard only. An unsharded run keeps the job's.
-func (s Shard) Fingerprint(job string) string {
-	if !s.Sharded() {
-		return job
-	}
-	sum := sha256.Sum256([]byte(job + "\nshard=" + s.String() + "\n"))
-	return hex.EncodeToString(sum[:])
-}
-
-// perShard turns the job-wide rates into this shard's share: the quotas are
-// account-wide, so N pods each take 1/N.
-func (o *Options) perShard(n int) {
-	if n <= 1 {
-		return
-	}
-	if o.Rate != "auto" {
-		if r, err := strconv.ParseFloat(o.Rate, 64); err == nil {
-			o.Rate = strconv.FormatFloat(r/float64(n), 'g', -1, 64)
-		}
-	}
-	o.MaxRate /= float64(n)
-	o.ReadRate /= float64(n)
-	o.ListRate /= float64(n)
-}
-
-// shardable refuses what cannot be sharded: --select would have each pod
-// query the pool at its own moment, and pods that saw different users
-// would number rows differently, so the shards would not partition one
-// input. Select once (a --dry-run writes the manifest) and shard that file.
-func (o *Options) shardable(s Shard) error {
-	if s.Sharded() && o.Select != "" {
-		return errors.New("--select cannot be sharded: each pod would query the pool at another moment and see other users; run the selection once (--dry-run writes its manifest beside the report) and give that file to the shards as --input")
-	}
-	return nil
-}
-
-// countShard wraps the pre-pass key function to count this shard's rows on
-// the way.
-func (r *run) countShard(key func(input.Row) string) func(input.Row) string {
-	if !r.shard.Sharded() {
-		return key
-	}
-	return func(row input.Row) string {
-		r.shardCounted = true
-		if r.shard.Owns(row) {
-			r.shardRows++
-		}
-		return key(row)
-	}
-}
-
-// rows is the number of rows this run owns: the input's, or its shard's.
-// Inputs the pre-pass did not count for the shard (a rollback's report) are
-// counted here, once.
-func (r *run) rows() int {
-	if !r.shard.Sharded() {
-		return r.scan.Rows
-	}
-	if !r.shardCounted {
-		r.shardCounted = true
-		n, err := r.countOwned()
-		if err != nil {
-			// The input was read once already; should it fail now, the
-			// whole input is a safe over-estimate (progress is off, no
-			// row is skipped).
-			r.log.Warn("could not count the shard's rows", "error", err)
-			n = r.scan.Rows
-		}
-		r.shardRows = n
-	}
-	return r.shardRows
-}
-
-func (r *run) countOwned() (int, error) {
-	in, closeIn, err := r.openReader()
-	if err != nil {
-		return 0, err
-	}
-	defer closeIn()
-	n := 0
-	for {
-		row, err := in.Next()
-		if errors.Is(err, io.EOF) {
-			return n, nil
-		}
-		if err != nil {
-			return 0, err
-		}
-		if r.shard.Owns(row) {
-			n++
-		}
-	}
-}
-
-// tagged gives an explicit --report or --checkpoint path the shard's tag
-// and, for a dry run, the plan's: each shard and each plan has its own files.
-func (r *run) tagged(path string) string {
-	path = withTag(path, r.shard.Tag())
-	if r.o.DryRun {
-		path = withTag(path, "plan")
-	}
-	return path
-}
-
-// include is the batch.Job's row filter: nil when unsharded.
-func (r *run) include() func(input.Row) bool {
-	if !r.shard.Sharded() {
-		return nil
-	}
-	return r.shard.Owns
 }

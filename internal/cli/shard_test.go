@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/fakecognito"
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/report"
+	"github.com/cogsweep/cogsweep/internal/run"
 )
 
 func TestResolveShard(t *testing.T) {
@@ -26,14 +26,14 @@ func TestResolveShard(t *testing.T) {
 		shard   string
 		shards  int
 		index   string // JOB_COMPLETION_INDEX
-		want    Shard
+		want    run.Shard
 		wantErr string
 	}{
-		{name: "unsharded", want: Shard{}},
-		{name: "shard flag", shard: "2/8", want: Shard{2, 8}},
-		{name: "one shard of one", shard: "0/1", want: Shard{0, 1}},
-		{name: "index from the Indexed Job", shards: 4, index: "3", want: Shard{3, 4}},
-		{name: "--shard wins over the Job's index", shard: "1/4", shards: 4, index: "3", want: Shard{1, 4}},
+		{name: "unsharded", want: run.Shard{}},
+		{name: "shard flag", shard: "2/8", want: run.Shard{Index: 2, Count: 8}},
+		{name: "one shard of one", shard: "0/1", want: run.Shard{Index: 0, Count: 1}},
+		{name: "index from the Indexed Job", shards: 4, index: "3", want: run.Shard{Index: 3, Count: 4}},
+		{name: "--shard wins over the Job's index", shard: "1/4", shards: 4, index: "3", want: run.Shard{Index: 1, Count: 4}},
 		{name: "shards without an index", shards: 4, wantErr: "JOB_COMPLETION_INDEX"},
 		{name: "index out of range", shards: 4, index: "4", wantErr: "0 <= I < N"},
 		{name: "bad index", shards: 4, index: "x", wantErr: "not a shard index"},
@@ -62,94 +62,6 @@ func TestResolveShard(t *testing.T) {
 				t.Fatalf("got %+v, %v; want %+v", got, err, tt.want)
 			}
 		})
-	}
-}
-
-func TestShard_OwnsPartitionsRows(t *testing.T) {
-	rows := []input.Row{
-		{N: 1, Username: "alice"}, {N: 2, Sub: "0000-sub"}, {N: 3, Email: "bob@example.com"},
-		{N: 4, AccessToken: "eyJ.token.one"}, {N: 5, Err: "bare quote"}, {N: 6, Err: "bare quote"},
-		{N: 7, Username: "alice"}, // a repeat: must land with row 1
-	}
-	for i := 8; i < 400; i++ {
-		rows = append(rows, input.Row{N: i, Username: fmt.Sprintf("u%d", i)})
-	}
-	const n = 5
-	per := make([]int, n)
-	for _, r := range rows {
-		owners := 0
-		for i := range n {
-			if (Shard{i, n}).Owns(r) {
-				owners++
-				per[i]++
-			}
-		}
-		if owners != 1 {
-			t.Fatalf("row %d owned by %d shards", r.N, owners)
-		}
-	}
-	for i := range n {
-		if (Shard{i, n}).Owns(rows[0]) != (Shard{i, n}).Owns(rows[6]) {
-			t.Fatal("two rows of one user are in different shards: duplicate detection would miss them")
-		}
-		if per[i] < len(rows)/n/2 {
-			t.Errorf("shard %d owns %d of %d rows: the hash is not spreading them", i, per[i], len(rows))
-		}
-	}
-	// The token row is sharded by its token's fingerprint, never the token.
-	want := input.ShardOf("token:"+input.TokenFingerprint("eyJ.token.one"), n)
-	if !(Shard{want, n}).Owns(rows[3]) {
-		t.Error("a token row is not sharded by its token's fingerprint")
-	}
-}
-
-func TestShard_PathsRatesFingerprint(t *testing.T) {
-	r := &run{o: &Options{DryRun: false}, shard: Shard{2, 8}}
-	tests := []struct {
-		name, got, want string
-	}{
-		{"default report", defaultReportPath("hr/leavers.csv", "disable", r.shard.Tag(), false), "leavers.disable.shard-2-of-8.report.ndjson"},
-		{"default plan", defaultReportPath("hr/leavers.csv", "disable", r.shard.Tag(), true), "leavers.disable.shard-2-of-8.plan.report.ndjson"},
-		{"explicit report", r.tagged("out/purge.report.ndjson"), "out/purge.shard-2-of-8.report.ndjson"},
-		{"explicit checkpoint", r.tagged("out/purge.ckpt"), "out/purge.shard-2-of-8.ckpt"},
-		{"s3 report", r.tagged("s3://bucket/p/purge.report.ndjson"), "s3://bucket/p/purge.shard-2-of-8.report.ndjson"},
-		{"unsharded keeps its name", (&run{o: &Options{}}).tagged("purge.report.ndjson"), "purge.report.ndjson"},
-	}
-	r.o.DryRun = true
-	tests = append(tests, struct{ name, got, want string }{"explicit plan", r.tagged("purge.report.ndjson"), "purge.shard-2-of-8.plan.report.ndjson"})
-	for _, tt := range tests {
-		if tt.got != tt.want {
-			t.Errorf("%s: %s, want %s", tt.name, tt.got, tt.want)
-		}
-	}
-
-	o := NewOptions(batch.Disable)
-	o.Rate, o.MaxRate, o.ReadRate, o.ListRate = "20", 25, 30, 32
-	o.perShard(8)
-	if o.Rate != "2.5" || o.MaxRate != 25.0/8 || o.ReadRate != 30.0/8 || o.ListRate != 4 {
-		t.Errorf("per shard of 8: rate %s max %g read %g list %g", o.Rate, o.MaxRate, o.ReadRate, o.ListRate)
-	}
-	o.Select = `status = "Disabled"`
-	if err := o.shardable(Shard{1, 2}); err == nil {
-		t.Error("--select was accepted with --shard")
-	}
-	if err := o.shardable(Shard{}); err != nil {
-		t.Errorf("--select unsharded: %v", err)
-	}
-	o.Rate = "auto"
-	o.perShard(2)
-	if o.Rate != "auto" {
-		t.Errorf("auto became %s", o.Rate)
-	}
-
-	job := "f00d"
-	fps := map[string]bool{Shard{}.Fingerprint(job): true}
-	for i := range 3 {
-		fps[Shard{i, 3}.Fingerprint(job)] = true
-	}
-	fps[Shard{0, 2}.Fingerprint(job)] = true
-	if len(fps) != 5 || (Shard{}).Fingerprint(job) != job {
-		t.Errorf("fingerprints of the shards must differ from each other and an unsharded run keeps the job's: %v", fps)
 	}
 }
 
@@ -394,7 +306,7 @@ func TestShards_FromEnvironment(t *testing.T) {
 		t.Errorf("shard %q with %d of 40 rows", h.Shard, len(recs))
 	}
 	for row := range recs {
-		if !(Shard{2, 4}).Owns(input.Row{N: row, Username: userName(row)}) {
+		if !(run.Shard{Index: 2, Count: 4}).Owns(input.Row{N: row, Username: userName(row)}) {
 			t.Errorf("row %d is not shard 2's", row)
 		}
 	}

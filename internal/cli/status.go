@@ -11,6 +11,7 @@ import (
 
 	"github.com/cogsweep/cogsweep/internal/checkpoint"
 	"github.com/cogsweep/cogsweep/internal/report"
+	"github.com/cogsweep/cogsweep/internal/run"
 )
 
 // StatusOutput is what `cogsweep status --json` prints.
@@ -104,7 +105,7 @@ func runStatus(args []string, env Env) error {
 	fmt.Fprintf(w, "%s of %s (pool %s)%s\n", out.Action, out.Input, orDash(out.Pool), map[bool]string{true: ", dry run"}[out.DryRun])
 	fmt.Fprintf(w, "state:    %s after %d run(s)%s\n", out.State, out.Runs, reasonSuffix(out.Reason, out.State))
 	fmt.Fprintf(w, "progress: %d of %d rows done\n", out.Done, out.Rows)
-	fmt.Fprintf(w, "outcomes: %s\n", countsString(out.Counts))
+	fmt.Fprintf(w, "outcomes: %s\n", run.CountsString(out.Counts))
 	if out.Estimate != nil {
 		fmt.Fprintf(w, "estimate: %s\n", out.Estimate)
 	}
@@ -138,7 +139,7 @@ func reportPathFor(cp string) string {
 		if strings.HasSuffix(base, ".report.ndjson") || strings.HasSuffix(base, ".ndjson") {
 			return base
 		}
-		return base + reportSuffix
+		return base + run.ReportSuffix
 	}
-	return cp + reportSuffix
+	return cp + run.ReportSuffix
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cogsweep/cogsweep/internal/fakecognito"
+	"github.com/cogsweep/cogsweep/internal/run"
 )
 
 // syncBuffer is a log a test reads while the run writes it.
@@ -84,7 +85,7 @@ func TestRun_OuterLoop(t *testing.T) {
 			}()
 			waitFor(t, "the job's first deletes", 30*time.Second, func() bool { return srv.Executed("AdminDeleteUser") >= 20 })
 			srv.RecordProduction(fakecognito.UserUpdate, 600-tt.throttled, tt.throttled)
-			srv.Advance(usageLag + time.Minute) // the minute is published and old enough
+			srv.Advance(run.UsageLag + time.Minute) // the minute is published and old enough
 			var reading map[string]any
 			waitFor(t, "a judged reading", 30*time.Second, func() bool {
 				reading = findLog(logLines(t, stderr.String()), "production")

@@ -1,0 +1,148 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cogsweep/cogsweep/internal/account"
+	"github.com/cogsweep/cogsweep/internal/pace"
+)
+
+// usageWindow is how far back production's load is read: long enough to
+// see a busy hour's peak, short enough to be today's production.
+const usageWindow = time.Hour
+
+// maxAccountRead bounds each account read below --call-timeout: the reads
+// are optional and must not spend the pre-flight's deadline (a Service
+// Quotas or CloudWatch endpoint that never answers).
+const maxAccountRead = 5 * time.Second
+
+// accountPlan is the write category's quota, production's recent load and
+// what they leave this run: free is this shard's share of the free rate.
+type accountPlan struct {
+	quota    account.Quota
+	usage    account.Usage
+	free     float64
+	prior    float64 // quota minus production's peak, this shard's share (0: unknown)
+	rows     int
+	estimate time.Duration
+	audit    map[string]any // the audit record's "account"
+	// reader and usageKnown let the run read CloudWatch again (watch.go):
+	// only when the pre-flight's read worked.
+	reader     *account.Reader
+	usageKnown bool
+}
+
+// readAccount reads, before the first write, the applied quota of the
+// write category and production's calls of it over the last hour, and
+// plans with them: --max-rate defaults to the applied quota (an explicit
+// one wins), --rate auto starts at the free share (limiters). Every read
+// is optional: what cannot be read is one warning line naming the
+// permission, and the run goes on with today's defaults. rows are the
+// rows left to settle. The plan is nil when nothing was read.
+func (r *plan) readAccount(ctx context.Context, a *admission, rows int) (*accountPlan, error) {
+	if a.cfg == nil || !r.hasAdminRows() || r.scan.Rows == 0 {
+		return nil, nil
+	}
+	rd := account.New(*a.cfg, account.Endpoints{
+		Quotas:  r.serviceEndpoint("AWS_ENDPOINT_URL_SERVICE_QUOTAS"),
+		Metrics: r.serviceEndpoint("AWS_ENDPOINT_URL_CLOUDWATCH"),
+	})
+	var problems, perms []string
+	// note records a read that gave no figure. Only the end of the run's
+	// own context stops it; a read that outlived --call-timeout is just
+	// not used.
+	note := func(err error, step string) error {
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return r.stopped(ctx, step)
+		}
+		var un *account.Unavailable
+		if !errors.As(err, &un) {
+			un = &account.Unavailable{What: "the account's figures", Err: fmt.Errorf("%s: %w", step, err)}
+		}
+		problems = append(problems, un.Error())
+		if un.Permission != "" {
+			perms = append(perms, un.Permission)
+		}
+		return nil
+	}
+	timeout := min(r.o.CallTimeout, maxAccountRead)
+	qctx, cancel := context.WithTimeout(ctx, timeout)
+	q, err := rd.ReadQuota(qctx, account.UserUpdate)
+	cancel()
+	if err := note(err, "Service Quotas GetServiceQuota"); err != nil {
+		return nil, err
+	}
+	uctx, cancel := context.WithTimeout(ctx, timeout)
+	u, err := rd.ReadUsage(uctx, account.UserUpdate, usageWindow)
+	cancel()
+	if err := note(err, "CloudWatch GetMetricData"); err != nil {
+		return nil, err
+	}
+	if len(problems) > 0 {
+		// One line whatever failed: a caller without the permissions sees
+		// nothing else change.
+		r.log.Warn("the account's figures are partly unknown; planning with the defaults: "+strings.Join(problems, "; "), "permissions", perms)
+	}
+	plan := r.applyPlan(q, u, rows)
+	plan.reader, plan.usageKnown = rd, u.Known
+	return plan, nil
+}
+
+// serviceEndpoint is --endpoint-url for a service whose own endpoint
+// variable is unset, as for STS: an emulator serves them all, and asking
+// real AWS with its test credentials could only fail.
+func (r *run) serviceEndpoint(variable string) string {
+	if r.o.EndpointURL == "" || r.env.Getenv(variable) != "" || r.env.Getenv("AWS_ENDPOINT_URL") != "" {
+		return ""
+	}
+	return r.o.EndpointURL
+}
+
+// applyPlan sets --max-rate from the quota when the flag was left at its
+// default, plans the run and logs the plan.
+func (r *run) applyPlan(q account.Quota, u account.Usage, rows int) *accountPlan {
+	shards := float64(max(r.shard.Count, 1))
+	if q.Known && r.o.Sources["max-rate"] == "default" {
+		r.o.MaxRate = q.Applied / shards // a job-wide total, like the flag
+	}
+	est := account.Plan(q, u, rows, 1)
+	p := &accountPlan{quota: q, usage: u, free: est.Free / shards, rows: rows}
+	if u.Known {
+		// Where throttling should begin: auto's first climb levels off
+		// under it instead of heading for the quota.
+		p.prior = est.Free / account.Margin / shards
+	}
+	p.estimate = account.Duration(float64(rows), r.plannedRate(p.free))
+
+	prod := "unknown"
+	if u.Known {
+		prod = fmt.Sprintf("%.3g/s", u.Peak)
+	}
+	r.log.Info(fmt.Sprintf("at about %.3g/s free (quota %.3g/s, production %s over the last hour), %d rows take about %s",
+		p.free, q.Applied, prod, rows, p.estimate),
+		"quota", q.Applied, "quota_known", q.Known, "production_peak", u.Peak, "production_mean", u.Mean,
+		"production_known", u.Known, "free", p.free, "max_rate", r.o.MaxRate, "rows", rows, "estimate", p.estimate.String())
+	p.audit = map[string]any{
+		"category": string(q.Category), "quota": q.Applied, "quota_default": q.Default, "quota_known": q.Known,
+		"production_peak": u.Peak, "production_mean": u.Mean, "production_throttled": u.Throttled,
+		"production_known": u.Known, "usage_window": usageWindow.String(),
+		"free": p.free, "max_rate": r.o.MaxRate, "rows": rows, "estimate_seconds": p.estimate.Seconds(),
+	}
+	return p
+}
+
+// plannedRate is the write rate the run expects: auto's free share under
+// its ceiling, or the fixed --rate.
+func (r *run) plannedRate(free float64) float64 {
+	if r.o.Rate == "auto" {
+		return min(free, pace.AutoConfig(r.o.MaxRate).Ceiling*r.o.MaxRate)
+	}
+	return r.fixedRate()
+}
