@@ -99,16 +99,6 @@ type Config struct {
 	Target float64
 	// Memory is the time constant of the throttled share (auto mode).
 	Memory time.Duration
-	// Recall is, in auto mode, how much of the ceiling measured before
-	// the free share last shrank sets the probe's pace afterwards (a
-	// probe's growth is otherwise a share of the plateau, which a spike
-	// of production may have pushed to a fifth of that ceiling, so the
-	// share freed when the spike ends is found slowly). Only a ceiling
-	// measured at a probe's onset counts, not the assumed first one; a
-	// probe that finds the onset again forgets it. On the matrix, 0.5
-	// passed two more Poisson cells than none and 0.85 or 1 regressed
-	// others (faster probes throttle production arriving at random).
-	Recall float64
 }
 
 // FixedConfig holds rate and, on throttling, cuts to 70% and recovers
@@ -136,8 +126,9 @@ func FixedConfig(rate float64) Config {
 // assuming a deep one made every cut too deep on a shallow bucket: 1.2x
 // the ideal time at depth 5); Probe 6 s instead of 3 (fewer probes, fewer
 // throttles of production arriving at random); and Target, which lowers
-// the plateau while the job's throttled share stays over 1.2%; and Recall,
-// which probes at the pace of the ceiling measured before the share shrank.
+// the plateau while the job's throttled share stays over 1.2%. After the
+// share shrinks, the rate climbs back to the level it sustained before
+// (see curve).
 func AutoConfig(max float64) Config {
 	return Config{
 		Auto:      true,
@@ -156,7 +147,6 @@ func AutoConfig(max float64) Config {
 		Burst:     5,
 		Target:    0.012,
 		Memory:    30 * time.Second,
-		Recall:    0.5,
 	}
 }
 
@@ -179,7 +169,7 @@ type State struct {
 	cut     bool    // lastCut is set
 	served  int     // calls answered without throttling since epoch
 	level0  float64 // calls the server's bucket is taken to hold at epoch
-	high    float64 // WMax before the free share last shrank (0: none)
+	high    float64 // the share sustained before it last shrank (0: none)
 	learned bool    // WMax was measured at a probe's onset, not assumed
 	win     window
 
@@ -249,9 +239,6 @@ func New(cfg Config) Controller {
 	}
 	if cfg.Memory <= 0 {
 		cfg.Memory = def.Memory
-	}
-	if cfg.Recall <= 0 || cfg.Recall > 1 {
-		cfg.Recall = def.Recall
 	}
 	return Controller{cfg: cfg}
 }
@@ -370,6 +357,13 @@ func (c Controller) cutAt(s State, rate float64, now time.Time) State {
 			if s.learned {
 				s.high = math.Max(s.high, s.WMax)
 			}
+			// The calls answered since the last cut are what the share
+			// sustained before it shrank (a bucket's worth aside), and
+			// need no probe's onset: a deep bucket can hide a job above
+			// the share for the whole run until production spikes.
+			if lb, ok := c.sustained(s, now); ok {
+				s.high = math.Max(s.high, math.Min(lb, rate))
+			}
 			s.WMax = rate * (1 + c.cfg.Beta) / 2
 		} else {
 			// The onset errs low when the bucket was not full as the
@@ -485,14 +479,25 @@ func (c Controller) curve(s State, now time.Time) float64 {
 		return c.clamp(plateau + up*d*d*d)
 	}
 	probe := c.cfg.Probe.Seconds() / s.damp()
-	// A probe from a plateau that a shrinking share pushed down climbs at
-	// the pace of the level it was at before, not of the plateau: a
-	// spike of production ends, and the share it took back is free again.
-	scale := plateau
-	if s.high > plateau {
-		scale = math.Max(scale, c.cfg.Recall*s.high)
+	// A plateau that a shrinking share pushed down is held for most of a
+	// probe period, then the rate climbs back in Recover to where it
+	// levelled off before (Settle x high), and probes on from there: a
+	// spike of production ends, and the share it took is free again. If
+	// it is not, that costs one overshoot, and the probe's cut forgets
+	// the old level. The old level is not damped: Damp counts the
+	// throttles of the shrink itself, which say nothing about after it.
+	if top := c.cfg.Settle * s.high; top > plateau {
+		hold := probe * 3 / 4
+		if d < hold {
+			return c.clamp(plateau)
+		}
+		if f := (d - hold) / rec; f < 1 {
+			return c.clamp(plateau + (top-plateau)*f)
+		}
+		d -= hold + rec
+		plateau = top
 	}
-	return c.clamp(plateau + scale*0.1*d*d*d/(probe*probe*probe))
+	return c.clamp(plateau + plateau*0.1*d*d*d/(probe*probe*probe))
 }
 
 func (c Controller) clamp(r float64) float64 {
