@@ -3,8 +3,15 @@ GO        ?= go
 BIN       := bin
 PKGS      := ./...
 STATICCHECK_VERSION := v0.8.2
+DEADCODE_VERSION    := v0.51.0
+# deadcode runs without -test, so that code only its own tests call is
+# reported (it would pass with -test). Left out of its report: packages that
+# only tests (and the bench) use, whose roots are test binaries; and the
+# functions a real package exports for other packages' tests
+# (metrics.Names and Labels, which deploy/'s test checks dashboards with).
+DEADCODE_SKIP       := ^internal/(emulator|scenario|reporttest|pace/sim)/|^internal/metrics/[a-z]+\.go:.*: unreachable func: (Names|Labels)$$
 
-.PHONY: help build demo test test-integration check bench clean image
+.PHONY: help build demo screenshot test test-integration check bench clean image
 
 help: ## show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-18s %s\n", $$1, $$2}'
@@ -16,16 +23,22 @@ build: ## build bin/cogsweep and bin/fakecognito
 demo: build ## run disable then delete end to end against the local fake Cognito seeded from fixtures/
 	./scripts/demo.sh
 
+screenshot: build ## docs/report.png: a demo run (interrupted, resumed) rendered by cogsweep report --html in headless Chromium
+	./scripts/screenshot.sh
+
 test: ## unit, wire-level and end-to-end tests (race detector on)
 	$(GO) test -race -count=1 $(PKGS)
 
 test-integration: ## tests against moto_server (and cognito-local): needs them installed
 	$(GO) test -race -count=1 -tags integration ./internal/integration/...
 
-check: ## gofmt, go vet, staticcheck, go mod tidy diff
+check: ## gofmt, go vet, staticcheck, deadcode, go mod tidy diff
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
+	@out=$$($(GO) run golang.org/x/tools/cmd/deadcode@$(DEADCODE_VERSION) $(PKGS)) || exit 1; \
+	  out=$$(printf '%s\n' "$$out" | grep -vE '$(DEADCODE_SKIP)' | grep . || true); \
+	  if [ -n "$$out" ]; then echo "unreachable from cmd/ and scripts/ (delete it, or use it):"; echo "$$out"; exit 1; fi
 	@cp go.mod /tmp/go.mod.check && cp go.sum /tmp/go.sum.check && $(GO) mod tidy && \
 	  if ! git diff --quiet -- go.mod go.sum; then echo "go mod tidy changes go.mod/go.sum"; git diff -- go.mod go.sum; \
 	  cp /tmp/go.mod.check go.mod; cp /tmp/go.sum.check go.sum; exit 1; fi

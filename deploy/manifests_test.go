@@ -68,6 +68,8 @@ func decodeStrict(doc []byte) (any, error) {
 		obj = &batchv1.Job{}
 	case "v1/ServiceAccount":
 		obj = &corev1.ServiceAccount{}
+	case "monitoring.coreos.com/v1/PrometheusRule":
+		obj = &prometheusRule{} // observability_test.go
 	default:
 		return nil, fmt.Errorf("unexpected apiVersion/kind %s %s: add its type to the test", tm.APIVersion, tm.Kind)
 	}

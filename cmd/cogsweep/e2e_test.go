@@ -1,9 +1,7 @@
 package main_test
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/cogsweep/cogsweep/internal/fakecognito"
 	"github.com/cogsweep/cogsweep/internal/report"
+	"github.com/cogsweep/cogsweep/internal/reporttest"
 )
 
 // The end-to-end tests build the binary once and run it as a user would,
@@ -86,26 +85,7 @@ func exitCode(err error) int {
 
 func lines(t *testing.T, path string) map[int]report.Record {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs := map[int]report.Record{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for i := 0; sc.Scan(); i++ {
-		if i == 0 {
-			continue
-		}
-		var r report.Record
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("report line %d: %v", i, err)
-		}
-		if _, dup := recs[r.Row]; dup {
-			t.Fatalf("row %d has two lines", r.Row)
-		}
-		recs[r.Row] = r
-	}
-	return recs
+	return reporttest.Records(t, path)
 }
 
 func TestE2E_StdinNDJSON_ExitCodes(t *testing.T) {

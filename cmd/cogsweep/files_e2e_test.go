@@ -81,6 +81,7 @@ func TestE2E_SymlinkRefused(t *testing.T) {
 		{name: "dangling checkpoint link", link: "out.checkpoint"},
 		{name: "dangling --checkpoint link", link: "elsewhere.checkpoint", args: []string{"--checkpoint", "elsewhere.checkpoint"}},
 		{name: "checkpoint links to a file, --restart", link: "out.checkpoint", args: []string{"--restart"}, target: new(string)},
+		{name: "dangling timeline link", link: "out.checkpoint.timeline"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

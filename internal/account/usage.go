@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"errors"
+	"sort"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -62,27 +63,62 @@ func usageQuery(id, metric string, c Category, withClass bool) types.MetricDataQ
 // "not visible", so it keeps its defaults.
 func (r *Reader) ReadUsage(ctx context.Context, c Category, window time.Duration) (Usage, error) {
 	u := Usage{Category: c, Window: window}
+	end := r.now().Truncate(Period)
+	mins, err := r.ReadMinutes(ctx, c, end.Add(-window), end)
+	if err != nil {
+		return u, err
+	}
+	sec := Period.Seconds()
+	total, throttled := 0.0, 0.0
+	for _, m := range mins {
+		total += m.Calls
+		throttled += m.Throttles
+		u.Peak = max(u.Peak, m.Calls/sec)
+	}
+	u.Points, u.Known = len(mins), true
+	u.Mean = total / window.Seconds()
+	u.Throttled = throttled / window.Seconds()
+	return u, nil
+}
+
+// MinuteUsage is one period's CallCount and ThrottleCount of a category,
+// every caller of the account counted.
+type MinuteUsage struct {
+	Start            time.Time
+	Calls, Throttles float64
+}
+
+// ReadMinutes reads c's CallCount and ThrottleCount per Period in [from,
+// to), oldest first; periods without calls have no data point and are
+// left out. No data point at all is an *Unavailable, as for ReadUsage.
+func (r *Reader) ReadMinutes(ctx context.Context, c Category, from, to time.Time) ([]MinuteUsage, error) {
 	what := "production's " + string(c) + " load"
 	if r.Metrics == nil {
-		return u, &Unavailable{What: what, Err: errors.New("no CloudWatch client")}
+		return nil, &Unavailable{What: what, Err: errors.New("no CloudWatch client")}
 	}
-	end := r.now().Truncate(Period)
 	in := &cloudwatch.GetMetricDataInput{
-		StartTime: aws.Time(end.Add(-window)), EndTime: aws.Time(end),
+		StartTime: aws.Time(from), EndTime: aws.Time(to), ScanBy: types.ScanByTimestampAscending,
 		MetricDataQueries: []types.MetricDataQuery{
 			usageQuery("calls", "CallCount", c, true), usageQuery("throttles", "ThrottleCount", c, true),
 			usageQuery("calls_noclass", "CallCount", c, false), usageQuery("throttles_noclass", "ThrottleCount", c, false),
 		},
 	}
-	series := map[string][]float64{}
+	series := map[string]map[time.Time]float64{}
 	for range maxPages {
 		out, err := r.Metrics.GetMetricData(ctx, in)
 		if err != nil {
-			return u, r.fail(ctx, what, PermMetrics, err)
+			return nil, r.fail(ctx, what, PermMetrics, err)
 		}
 		for _, res := range out.MetricDataResults {
 			id := aws.ToString(res.Id)
-			series[id] = append(series[id], res.Values...)
+			if series[id] == nil {
+				series[id] = map[time.Time]float64{}
+			}
+			for i, v := range res.Values {
+				if i < len(res.Timestamps) {
+					series[id][res.Timestamps[i].UTC()] += v
+				}
+			}
 		}
 		if aws.ToString(out.NextToken) == "" {
 			break
@@ -94,20 +130,12 @@ func (r *Reader) ReadUsage(ctx context.Context, c Category, window time.Duration
 		calls, thr = series["calls_noclass"], series["throttles_noclass"]
 	}
 	if len(calls) == 0 {
-		return u, &Unavailable{What: what, Err: errNoData}
+		return nil, &Unavailable{What: what, Err: errNoData}
 	}
-	sec := Period.Seconds()
-	total := 0.0
-	for _, v := range calls {
-		total += v
-		u.Peak = max(u.Peak, v/sec)
+	mins := make([]MinuteUsage, 0, len(calls))
+	for at, v := range calls {
+		mins = append(mins, MinuteUsage{Start: at, Calls: v, Throttles: thr[at]})
 	}
-	throttled := 0.0
-	for _, v := range thr {
-		throttled += v
-	}
-	u.Points, u.Known = len(calls), true
-	u.Mean = total / window.Seconds()
-	u.Throttled = throttled / window.Seconds()
-	return u, nil
+	sort.Slice(mins, func(i, j int) bool { return mins[i].Start.Before(mins[j].Start) })
+	return mins, nil
 }

@@ -1,11 +1,17 @@
 package batch
 
 import (
-	"github.com/cogsweep/cogsweep/internal/input"
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/cogsweep/cogsweep/internal/cognito"
 	"github.com/cogsweep/cogsweep/internal/report"
 )
 
-// Action is what a run does to each row's user.
+// Action is what a run does to each row's user. Each action is described
+// by a spec, in a file of its own (action_*.go); the pipeline (process.go)
+// runs the steps a spec names and knows no action by name.
 type Action string
 
 // Actions. Rollback is Enable applied to the rows a disable report says it
@@ -23,75 +29,81 @@ const (
 // Actions lists every action in the order --help shows them.
 var Actions = []Action{Disable, Delete, Enable, SignOut, DeleteAttributes, SelfDelete, Rollback}
 
+// Quota is a Cognito request-rate category: the limiter an action's
+// mutating call takes its tokens from.
+type Quota string
+
+// The categories a run's calls spend.
+const (
+	UserUpdate Quota = "UserUpdate" // AdminDisableUser, AdminDeleteUser, DeleteUser, ...
+)
+
+// spec is what an action does to one row's user, in the order process
+// takes the steps.
+type spec struct {
+	// admin: rows may name a user by username, sub or email (IAM calls);
+	// token: rows may carry an access token instead.
+	admin, token bool
+	// destructive: it cannot be undone, so it needs --confirm-pool-id and
+	// the --max-fraction guard.
+	destructive bool
+	// readFirst says whether a real run reads the user (AdminGetUser)
+	// before the call: the action decides on the user's state. A dry run
+	// always reads. nil: no read.
+	readFirst func(o Options) bool
+	// judge settles a row on the user as read, without the call: an
+	// outcome and its message, or "" to go on. nil: every user goes on.
+	judge func(j *Job, u cognito.User) (report.Outcome, string)
+	// backsUp: the user is kept (Job.Backup, when set) before the call.
+	backsUp bool
+	// quota is the category the mutating call spends.
+	quota Quota
+	// call is the mutating call for a row.
+	call func(j *Job, t task) callFn
+	// done is the outcome of a call that succeeded; would, a dry run's.
+	done, would report.Outcome
+	// goneIsDone: when a call that may already have run (an earlier
+	// attempt, an earlier run) finds the user gone, it was that call that
+	// removed it: the outcome is done, repeated.
+	goneIsDone bool
+	// deadTokenIsDone: the same for a token refused as NotAuthorized: it
+	// died with its user.
+	deadTokenIsDone bool
+}
+
+// spec is a's. An unknown action's rows fail with a call that says so.
+func (a Action) spec() spec {
+	switch a {
+	case Disable:
+		return disableSpec()
+	case Delete:
+		return deleteSpec()
+	case Enable, Rollback:
+		return enableSpec()
+	case SignOut:
+		return signOutSpec()
+	case DeleteAttributes:
+		return deleteAttributesSpec()
+	case SelfDelete:
+		return selfDeleteSpec()
+	}
+	return spec{admin: true, call: func(*Job, task) callFn {
+		return func(context.Context) (string, error) { return "", fmt.Errorf("unknown action %q", a) }
+	}}
+}
+
 // Destructive reports whether the action cannot be undone and so needs
 // --confirm-pool-id and the --max-fraction guard.
-func (a Action) Destructive() bool { return a == Delete || a == DeleteAttributes }
+func (a Action) Destructive() bool { return a.spec().destructive }
 
 // TokenCapable reports whether rows may carry an access token instead of a
 // username.
-func (a Action) TokenCapable() bool { return a == SelfDelete || a == DeleteAttributes }
+func (a Action) TokenCapable() bool { return a.spec().token }
 
 // AdminCapable reports whether rows may name a user by username (IAM calls).
-func (a Action) AdminCapable() bool { return a != SelfDelete }
+func (a Action) AdminCapable() bool { return a.spec().admin }
 
-// done is the success outcome of the action's mutating call.
-func (a Action) done(token bool) report.Outcome {
-	switch a {
-	case Disable:
-		return report.Disabled
-	case Delete:
-		return report.Deleted
-	case Enable, Rollback:
-		return report.Enabled
-	case SignOut:
-		return report.SignedOut
-	case DeleteAttributes:
-		return report.AttributesDeleted
-	case SelfDelete:
-		return report.SelfDeleted
-	}
-	return ""
-}
-
-// would is the dry-run outcome for a row the real run would act on.
-func (a Action) would() report.Outcome {
-	name := string(a)
-	if a == Rollback {
-		name = string(Enable)
-	}
-	out := []byte(report.WouldPrefix + name)
-	for i, c := range out {
-		if c == '-' {
-			out[i] = '_'
-		}
-	}
-	return report.Outcome(out)
-}
-
-// DupKey is the key under which a row counts as a duplicate of an earlier
-// one: the pool and the username (a sub stands for the username), the pool
-// and the email as given (a repeated email is one user, whatever it
-// resolves to; different inputs naming one user are caught after
-// resolution, see ResolvedUsers), or the access token's fingerprint. "" for
-// rows that name no user.
-func DupKey(row input.Row, defaultPool string) string {
-	user := row.Username
-	if user == "" && row.AccessToken == "" {
-		user = row.Sub
-	}
-	pool := defaultPool
-	if row.UserPoolID != "" {
-		pool = row.UserPoolID
-	}
-	if user != "" {
-		return pool + "\x00" + user
-	}
-	if row.Email != "" && row.AccessToken == "" {
-		// Its own key space: an email is not a username.
-		return pool + "\x00email\x00" + row.Email
-	}
-	if row.AccessToken != "" {
-		return "token\x00" + input.TokenFingerprint(row.AccessToken)
-	}
-	return ""
+// would is the dry-run outcome of the action named a.
+func would(a Action) report.Outcome {
+	return report.Outcome(report.WouldPrefix + strings.ReplaceAll(string(a), "-", "_"))
 }

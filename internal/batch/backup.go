@@ -21,7 +21,7 @@ type Backup interface {
 // turn into the row's outcome; a failed save is err, which stops the run:
 // no later delete could be backed up either.
 func (j *Job) backUp(do func(Limiter, callFn) retry.Result, t task, u cognito.User, have bool) (r retry.Result, err error) {
-	pool, user := t.pool, t.username
+	pool, user := t.Pool, t.Username
 	if !have {
 		r = do(j.Reads, func(ctx context.Context) (string, error) {
 			var id string

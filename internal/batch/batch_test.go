@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,14 +13,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/cogsweep/cogsweep/internal/checkpoint"
 	"github.com/cogsweep/cogsweep/internal/cognito"
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/report"
 	"github.com/cogsweep/cogsweep/internal/retry"
 )
 
-// users is a hand-written fake of cognito.Users: one function field per
-// method, unset ones fail the test if called.
+// users is a hand-written fake of cognito.Users: get answers GetUser, mut
+// every mutating call. Calling one that is unset panics, naming it, so a
+// test cannot pass on a success nobody set up (litestream's mock does the
+// same).
 type users struct {
 	mu    sync.Mutex
 	calls map[string]int
@@ -28,6 +32,14 @@ type users struct {
 }
 
 var _ cognito.Users = (*users)(nil)
+
+// enabledUser is a get that finds every user, enabled.
+func enabledUser(_, user string) (cognito.User, error) {
+	return cognito.User{Username: user, Enabled: true}, nil
+}
+
+// succeed is a mut under which every call succeeds.
+func succeed(string, string, string) error { return nil }
 
 func (u *users) count(op string) {
 	u.mu.Lock()
@@ -47,7 +59,7 @@ func (u *users) n(op string) int {
 func (u *users) GetUser(_ context.Context, pool, user string) (cognito.User, string, error) {
 	u.count("get")
 	if u.get == nil {
-		return cognito.User{Username: user, Enabled: true}, "", nil
+		panic("fake users: GetUser called, but the test set no get")
 	}
 	got, err := u.get(pool, user)
 	return got, "", err
@@ -56,7 +68,7 @@ func (u *users) GetUser(_ context.Context, pool, user string) (cognito.User, str
 func (u *users) m(op, pool, user string) (string, error) {
 	u.count(op)
 	if u.mut == nil {
-		return "req-" + op, nil
+		panic("fake users: " + op + " called, but the test set no mut")
 	}
 	return "req-" + op, u.mut(op, pool, user)
 }
@@ -158,25 +170,26 @@ func TestJob_Outcomes(t *testing.T) {
 		get     func(pool, user string) (cognito.User, error)
 		mut     func(op, pool, user string) error
 		prior   map[int]string
+		dryRun  bool
 		want    report.Outcome
 		repeat  bool
 		writes  int // mutating calls
 		intents int
 	}{
-		{name: "disable enabled user", action: Disable, want: report.Disabled, writes: 1, intents: 1},
+		{name: "disable enabled user", action: Disable, get: enabledUser, mut: succeed, want: report.Disabled, writes: 1, intents: 1},
 		{name: "disable already disabled costs no write", action: Disable,
 			get:  func(_, u string) (cognito.User, error) { return cognito.User{Username: u}, nil },
 			want: report.AlreadyDisabled},
 		{name: "disable absent user", action: Disable,
 			get:  func(string, string) (cognito.User, error) { return cognito.User{}, absent },
 			want: report.NotFound},
-		{name: "disable after a crash does not read again", action: Disable, prior: map[int]string{1: ReadEnabled},
-			get:  func(string, string) (cognito.User, error) { return cognito.User{}, errors.New("must not read") },
-			want: report.Disabled, repeat: true, writes: 1},
-		{name: "delete", action: Delete, want: report.Deleted, writes: 1, intents: 1},
+		{name: "disable after a crash does not read again", action: Disable, prior: map[int]string{1: checkpoint.ReadEnabled},
+			get: func(string, string) (cognito.User, error) { return cognito.User{}, errors.New("must not read") },
+			mut: succeed, want: report.Disabled, repeat: true, writes: 1},
+		{name: "delete", action: Delete, mut: succeed, want: report.Deleted, writes: 1, intents: 1},
 		{name: "delete of an absent user", action: Delete, mut: func(string, string, string) error { return absent },
 			want: report.NotFound, writes: 1, intents: 1},
-		{name: "delete repeated after a crash finds the user gone", action: Delete, prior: map[int]string{1: ReadNone},
+		{name: "delete repeated after a crash finds the user gone", action: Delete, prior: map[int]string{1: checkpoint.ReadNone},
 			mut: func(string, string, string) error { return absent }, want: report.Deleted, repeat: true, writes: 1},
 		{name: "invalid parameter fails the row", action: Delete,
 			mut:  func(string, string, string) error { return &types.InvalidParameterException{Message: new(string)} },
@@ -184,14 +197,14 @@ func TestJob_Outcomes(t *testing.T) {
 		{name: "throttled to the end fails transiently", action: Enable,
 			mut:  func(string, string, string) error { return apiErr("TooManyRequestsException") },
 			want: report.Failed, writes: 3, intents: 1},
-		{name: "dry run reads and plans", action: Delete, want: report.Outcome("would_delete")},
+		{name: "dry run reads and plans", action: Delete, dryRun: true, get: enabledUser, want: report.Outcome("would_delete")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			u := &users{get: tt.get, mut: tt.mut}
 			j, sink, intents := newJob(tt.action, u)
 			j.Prior = tt.prior
-			j.DryRun = tt.name == "dry run reads and plans"
+			j.DryRun = tt.dryRun
 			if _, err := j.Run(t.Context(), rows("alice")); err != nil {
 				t.Fatal(err)
 			}
@@ -257,18 +270,22 @@ func TestJob_StreakOfTransientFailuresStops(t *testing.T) {
 
 func TestJob_PrepareRejects(t *testing.T) {
 	tests := []struct {
-		name string
-		row  input.Row
-		conf map[string]bool
-		want report.Outcome
+		name   string
+		row    input.Row
+		conf   map[string]bool
+		want   report.Outcome
+		reason string // the rule that fired, as the report's message says it
 	}{
-		{name: "parser error", row: input.Row{N: 1, Err: "bare quote"}, want: report.Invalid},
-		{name: "space in username", row: input.Row{N: 1, Username: "a b"}, want: report.Invalid},
-		{name: "malformed pool", row: input.Row{N: 1, Username: "a", UserPoolID: "nope"}, want: report.Invalid},
-		{name: "pool of another region", row: input.Row{N: 1, Username: "a", UserPoolID: "eu-west-1_X1"}, want: report.Invalid},
-		{name: "unconfirmed pool", row: input.Row{N: 1, Username: "a", UserPoolID: "us-east-1_Other"}, conf: map[string]bool{"us-east-1_P1": true}, want: report.Invalid},
-		{name: "token row for an admin action", row: input.Row{N: 1, AccessToken: "tok"}, want: report.Invalid},
-		{name: "nothing", row: input.Row{N: 1}, want: report.Invalid},
+		{name: "parser error", row: input.Row{N: 1, Err: "bare quote"}, want: report.Invalid, reason: "bare quote"},
+		{name: "space in username", row: input.Row{N: 1, Username: "a b"}, want: report.Invalid, reason: "username has a space at position 2"},
+		{name: "malformed pool", row: input.Row{N: 1, Username: "a", UserPoolID: "nope"}, want: report.Invalid, reason: "user pool id has no underscore"},
+		{name: "pool of another region", row: input.Row{N: 1, Username: "a", UserPoolID: "eu-west-1_X1"}, want: report.Invalid,
+			reason: "user pool eu-west-1_X1 is not in the run's region us-east-1"},
+		{name: "unconfirmed pool", row: input.Row{N: 1, Username: "a", UserPoolID: "us-east-1_Other"}, conf: map[string]bool{"us-east-1_P1": true}, want: report.Invalid,
+			reason: "user pool us-east-1_Other is not confirmed: add --confirm-pool-id us-east-1_Other"},
+		{name: "token row for an admin action", row: input.Row{N: 1, AccessToken: "tok"}, want: report.Invalid,
+			reason: "row has only an access_token; delete needs a username"},
+		{name: "nothing", row: input.Row{N: 1}, want: report.Invalid, reason: "row has no username"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -278,8 +295,8 @@ func TestJob_PrepareRejects(t *testing.T) {
 			if rec == nil || rec.Outcome != tt.want {
 				t.Fatalf("got %+v, want %s", rec, tt.want)
 			}
-			if rec.Message == "" {
-				t.Error("no reason given")
+			if !strings.HasPrefix(rec.Message, tt.reason) {
+				t.Errorf("reason %q, want %q", rec.Message, tt.reason)
 			}
 		})
 	}

@@ -12,12 +12,9 @@ import (
 	"github.com/cogsweep/cogsweep/internal/retry"
 )
 
-// How a row's user was identified when the input did not give a username:
-// the report's resolved_by.
+// How an email row's user was identified: the report's resolved_by (the
+// ones decided without a call are target's).
 const (
-	// ResolvedSub: Admin* calls accept a local user's sub as the Username,
-	// so the sub is used as is, without a call.
-	ResolvedSub = "sub"
 	// ResolvedEmailAsUsername: the pool lets users sign in with their email
 	// (username or alias attribute), so the email is the Username, without
 	// a call.
@@ -142,7 +139,7 @@ func (s *ResolvedUsers) Len() int {
 // duplicate check on the resolved username comes after it. process then
 // makes the row's own calls.
 func (j *Job) handle(dispatch, callCtx context.Context, t task, fail func(*FatalError)) result {
-	if t.email == "" {
+	if t.Email == "" {
 		return j.process(dispatch, callCtx, t, fail)
 	}
 	rs := &resolution{j: j, dispatch: dispatch, callCtx: callCtx, fail: fail, start: j.now()}
@@ -163,31 +160,16 @@ func (rs *resolution) run(t task) result {
 	if j.Lookups == nil {
 		return rs.finish(t, report.Invalid, "email rows need resolution to a username, which this run cannot do", nil)
 	}
-	if j.missing().Has(t.pool) {
+	if j.missing().Has(t.Pool) {
 		res := rs.finish(t, report.Failed, "", nil)
-		res.rec = poolMissingRecord(res.rec, t.pool)
+		res.rec = poolMissingRecord(res.rec, t.Pool)
 		return res
 	}
 	_, hadPrior := j.Prior[t.row.N]
-	var pool cognito.Pool
-	pools := j.Pools
-	if pools == nil {
-		pools = NewPoolCache() // no cache: describe the pool for this row
-	}
-	var r retry.Result
-	pool, _ = pools.Get(t.pool, func() (cognito.Pool, error) {
-		var p cognito.Pool
-		r = rs.call(nil, func(ctx context.Context) (string, error) {
-			var err error
-			p, err = j.Lookups.DescribePool(ctx, t.pool)
-			return "", err
-		})
-		return p, r.Err
-	})
+	pool, r := rs.describe(t.Pool)
 	if r.Err != nil {
 		return rs.failed(t, r)
 	}
-
 	// The email is the Username where the pool lets users sign in with it:
 	// no call. An email alias that is not verified is not accepted as a
 	// Username, though, and would look like a user that does not exist; so
@@ -196,65 +178,108 @@ func (rs *resolution) run(t task) result {
 	// directly: its earlier attempt may have been either way, and only the
 	// user's real username tells "our delete reached it" from "not there".
 	if pool.EmailSignIn() && !hadPrior {
-		t.username, t.resolvedBy = t.email, ResolvedEmailAsUsername
-		if j.Protected != nil && j.Protected(t.pool, t.username) {
-			return rs.finish(t, report.Protected, "user is protected", nil)
-		}
-		res := rs.merge(j.process(rs.dispatch, rs.callCtx, t, rs.fail))
-		if res.rec.Outcome != report.NotFound {
+		if res, settled := rs.asUsername(&t); settled {
 			return res
 		}
-		rs.acc = res
 	}
+	names, more, r := rs.list(t)
+	if r.Err != nil {
+		return rs.failed(t, r)
+	}
+	return rs.settle(t, names, more, hadPrior)
+}
 
-	// One page of 60 nearly always answers. A filtered page may come back
-	// short with a token, so pages are followed until two users are known
-	// (ambiguous: no need to count further) or the last page.
-	var names []string
+// describe is the row's pool, from the run's cache or DescribeUserPool.
+func (rs *resolution) describe(id string) (cognito.Pool, retry.Result) {
+	pools := rs.j.Pools
+	if pools == nil {
+		pools = NewPoolCache() // no cache: describe the pool for this row
+	}
+	var r retry.Result
+	pool, _ := pools.Get(id, func() (cognito.Pool, error) {
+		var p cognito.Pool
+		r = rs.call(nil, func(ctx context.Context) (string, error) {
+			var err error
+			p, err = rs.j.Lookups.DescribePool(ctx, id)
+			return "", err
+		})
+		return p, r.Err
+	})
+	return pool, r
+}
+
+// asUsername runs the row with its email as the username, which t keeps
+// (a failed ListUsers after it reports so). A not_found does not settle
+// the row: its calls are kept for the ListUsers try.
+func (rs *resolution) asUsername(t *task) (result, bool) {
+	j := rs.j
+	t.Username, t.ResolvedBy = t.Email, ResolvedEmailAsUsername
+	if j.Protected != nil && j.Protected(t.Pool, t.Username) {
+		return rs.finish(*t, report.Protected, "user is protected", nil), true
+	}
+	res := rs.merge(j.process(rs.dispatch, rs.callCtx, *t, rs.fail))
+	if res.rec.Outcome != report.NotFound {
+		return res, true
+	}
+	rs.acc = res
+	return res, false
+}
+
+// list finds the usernames with the row's email. One page of 60 nearly
+// always answers. A filtered page may come back short with a token, so
+// pages are followed until two users are known (ambiguous: no need to count
+// further) or the last page; more says pages were left.
+func (rs *resolution) list(t task) (names []string, more bool, r retry.Result) {
 	token := ""
 	for {
 		var page []string
-		r = rs.call(j.Lists, func(ctx context.Context) (string, error) {
+		r = rs.call(rs.j.Lists, func(ctx context.Context) (string, error) {
 			var id, next string
 			var err error
-			page, next, id, err = j.Lookups.FindByEmail(ctx, t.pool, t.email, token)
+			page, next, id, err = rs.j.Lookups.FindByEmail(ctx, t.Pool, t.Email, token)
 			if err == nil {
 				token = next
 			}
 			return id, err
 		})
 		if r.Err != nil {
-			return rs.failed(t, r)
+			return names, false, r
 		}
 		names = append(names, page...)
 		if token == "" || len(names) >= 2 {
-			break
+			return names, token != "", r
 		}
 	}
-	t.username, t.resolvedBy = "", ResolvedListUsers
+}
+
+// settle decides the row on the users ListUsers found, and runs it when
+// there is exactly one.
+func (rs *resolution) settle(t task, names []string, more, hadPrior bool) result {
+	j := rs.j
+	t.Username, t.ResolvedBy = "", ResolvedListUsers
 	switch {
-	case len(names) == 0 && hadPrior && j.Action == Delete:
-		// An earlier run resolved this row and journaled its delete before
-		// it was killed; the user is gone now: that delete reached it.
-		res := rs.finish(t, report.Deleted, "no user has this email any more: the delete of an earlier, interrupted run removed it", nil)
+	case len(names) == 0 && hadPrior && j.Action.spec().goneIsDone:
+		// An earlier run resolved this row and journaled its call before
+		// it was killed; the user is gone now: that call removed it.
+		res := rs.finish(t, j.Action.spec().done, "no user has this email any more: the "+string(j.Action)+" of an earlier, interrupted run removed it", nil)
 		res.rec.Repeated = true
 		return res
 	case len(names) == 0:
 		return rs.finish(t, report.NotFound, "no user has this email", nil)
 	case len(names) > 1:
 		n := fmt.Sprintf("%d", len(names))
-		if token != "" {
+		if more {
 			n = "at least " + n
 		}
 		return rs.finish(t, report.Invalid, fmt.Sprintf("email matches %s users (for example a federated and a native user): give the username instead; no user was guessed", n), nil)
 	}
-	t.username = names[0]
+	t.Username = names[0]
 	if j.Resolved != nil {
-		if first, dup := j.Resolved.Claim(t.pool, t.username, t.row.N); dup {
+		if first, dup := j.Resolved.Claim(t.Pool, t.Username, t.row.N); dup {
 			return rs.finish(t, report.Duplicate, fmt.Sprintf("same user as row %d", first), nil)
 		}
 	}
-	if j.Protected != nil && j.Protected(t.pool, t.username) {
+	if j.Protected != nil && j.Protected(t.Pool, t.Username) {
 		return rs.finish(t, report.Protected, "user is protected", nil)
 	}
 	return rs.merge(j.process(rs.dispatch, rs.callCtx, t, rs.fail))
@@ -321,7 +346,7 @@ func (rs *resolution) failed(t task, r retry.Result) result {
 		rs.fail(fatal(r.Code, t.row.N, r.Err, t.scrubber()))
 		return rs.finish(t, report.NotAttempted, "", &r)
 	case r.Class == retry.PoolMissing:
-		rs.j.poolFailed(r, t.pool)
+		rs.j.poolFailed(r, t.Pool)
 		return rs.finish(t, report.Failed, "", &r)
 	case r.Class == retry.Permanent || r.Class == retry.NotFound:
 		res := rs.finish(t, report.Failed, "", &r)

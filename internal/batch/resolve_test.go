@@ -10,9 +10,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cogsweep/cogsweep/internal/checkpoint"
 	"github.com/cogsweep/cogsweep/internal/cognito"
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/report"
+	"github.com/cogsweep/cogsweep/internal/target"
 )
 
 // lookups is a hand-written fake of Lookups: pools by id, users by email.
@@ -102,9 +104,9 @@ func TestJob_EmailRows(t *testing.T) {
 		{name: "email sign-in pool, really absent", pool: byEmail, action: Delete, email: "gone@example.com",
 			want: report.NotFound, by: ResolvedListUsers, lists: 1, writes: 1},
 		{name: "resumed delete whose user is gone was ours", pool: plain, action: Delete, email: "dee@example.com",
-			prior: map[int]string{1: ReadNone}, want: report.Deleted, by: ResolvedListUsers, lists: 1, repeat: true},
+			prior: map[int]string{1: checkpoint.ReadNone}, want: report.Deleted, by: ResolvedListUsers, lists: 1, repeat: true},
 		{name: "resumed row in an email pool is listed, not guessed", pool: byEmail, action: Delete, email: "eve@example.com",
-			prior: map[int]string{1: ReadNone}, known: map[string][]string{"eve@example.com": {"0d4c-sub-eve"}},
+			prior: map[int]string{1: checkpoint.ReadNone}, known: map[string][]string{"eve@example.com": {"0d4c-sub-eve"}},
 			users: map[string]bool{"0d4c-sub-eve": true}, want: report.Deleted, user: "0d4c-sub-eve", by: ResolvedListUsers,
 			lists: 1, writes: 1, repeat: true},
 	}
@@ -176,7 +178,7 @@ func TestJob_EmailRows_DuplicatesOnTheResolvedUsername(t *testing.T) {
 	lk := &lookups{pools: map[string]cognito.Pool{emailPool: {ID: emailPool}}, byEmail: map[string][]string{
 		"Ann@Example.com": {"ann"}, "ann@example.com": {"ann"}, "bob@example.com": {"bob"},
 	}}
-	u := &users{}
+	u := &users{mut: succeed}
 	j, sink, _ := newJob(Delete, u)
 	j.Concurrency = 4
 	j.Lookups, j.Pools, j.Resolved = lk, NewPoolCache(), NewResolvedUsers()
@@ -208,7 +210,7 @@ func dupSet(t *testing.T, rows []input.Row) *input.DupSet {
 	for _, r := range rows {
 		b = append(b, r.Email+"\n"...)
 	}
-	sum, err := input.Scan(context.Background(), bytes.NewReader(b), input.CSV, func(r input.Row) string { return DupKey(r, emailPool) })
+	sum, err := input.Scan(context.Background(), bytes.NewReader(b), input.CSV, func(r input.Row) string { return target.Key(r, emailPool) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,8 +304,8 @@ func TestPrepare_EmailRows(t *testing.T) {
 			if rec != nil {
 				t.Fatalf("decided without a call: %+v", rec)
 			}
-			if tk.email != tt.email {
-				t.Fatalf("task email %q, want %q", tk.email, tt.email)
+			if tk.Email != tt.email {
+				t.Fatalf("task email %q, want %q", tk.Email, tt.email)
 			}
 		})
 	}
@@ -350,7 +352,7 @@ func (b *backups) Save(row int, pool string, u cognito.User, groups []string) er
 }
 
 func TestJob_BackupBeforeDelete(t *testing.T) {
-	u := &users{}
+	u := &users{get: enabledUser, mut: succeed}
 	bk := &backups{u: u}
 	lk := &lookups{groups: map[string][]string{"alice": {"admins", "staff"}}}
 	j, sink, _ := newJob(Delete, u)
@@ -368,7 +370,7 @@ func TestJob_BackupBeforeDelete(t *testing.T) {
 }
 
 func TestJob_BackupFailureStopsTheRun(t *testing.T) {
-	u := &users{}
+	u := &users{get: enabledUser}
 	j, sink, _ := newJob(Delete, u)
 	j.Backup = &backups{u: u, err: errors.New("disk full")}
 	_, err := j.Run(t.Context(), rows("alice", "bob", "carol"))
@@ -394,7 +396,7 @@ func TestJob_BackupOfAUserAlreadyGone(t *testing.T) {
 		want  report.Outcome
 	}{
 		{name: "never there", want: report.NotFound},
-		{name: "our delete before a kill", prior: map[int]string{1: ReadNone}, want: report.Deleted},
+		{name: "our delete before a kill", prior: map[int]string{1: checkpoint.ReadNone}, want: report.Deleted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

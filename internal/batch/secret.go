@@ -5,19 +5,12 @@ import (
 	"github.com/cogsweep/cogsweep/internal/report"
 )
 
-// ResolvedToken is the report's resolved_by for a token row whose username
-// was read from the access token's payload. The token's signature is not
-// verified: a forged token can name anyone, so the name is a hint for people,
-// never proof. (A row that ended self_deleted or attributes_deleted was
-// accepted by Cognito, which does verify it.)
-const ResolvedToken = "token_claim"
-
 // maxMessage bounds a report's message.
 const maxMessage = 500
 
 // scrubber is the row's: it removes the row's token, any 16 characters of
 // it, and JWT shapes (a row without a token gets the last alone).
-func (t task) scrubber() *redact.Scrubber { return redact.For(t.token) }
+func (t task) scrubber() *redact.Scrubber { return redact.For(t.Token) }
 
 // scrubRecord cleans every field of rec that carries text from the service
 // (or from anything between): error code, message and request id. The

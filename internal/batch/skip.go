@@ -3,6 +3,7 @@ package batch
 import (
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/report"
+	"github.com/cogsweep/cogsweep/internal/target"
 )
 
 // SkipReader is a Reader that already knows some of its rows need no call:
@@ -21,7 +22,7 @@ type SkipReader interface {
 func (j *Job) prepareFrom(rows input.Reader, row input.Row) (task, *report.Record) {
 	if sr, ok := rows.(SkipReader); ok {
 		if reason, skip := sr.SkipReason(row); skip {
-			t := task{row: row, username: row.Username, pool: row.UserPoolID}
+			t := task{row: row, Target: target.Target{Username: row.Username, Pool: row.UserPoolID}}
 			rec := j.record(t)
 			rec.Outcome, rec.Message = report.Skipped, reason
 			return t, &rec

@@ -7,9 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cogsweep/cogsweep/internal/checkpoint"
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/report"
 	"github.com/cogsweep/cogsweep/internal/retry"
+	"github.com/cogsweep/cogsweep/internal/target"
 )
 
 // testToken is shaped like a Cognito access token (header.payload.signature)
@@ -59,7 +61,7 @@ func TestJob_TokenRows_Outcomes(t *testing.T) {
 		{name: "token of an unknown app client", action: SelfDelete, err: apiErr("ResourceNotFoundException"), want: report.Failed, wantCode: "ResourceNotFoundException"},
 		{name: "refused by a WAF", action: SelfDelete, err: apiErr("ForbiddenException"), want: report.Failed, wantCode: "ForbiddenException"},
 		{name: "self delete repeated after a crash: the token died with its user", action: SelfDelete,
-			prior: map[int]string{1: ReadNone}, err: apiErr("NotAuthorizedException"), want: report.SelfDeleted, repeated: true},
+			prior: map[int]string{1: checkpoint.ReadNone}, err: apiErr("NotAuthorizedException"), want: report.SelfDeleted, repeated: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,7 +87,7 @@ func TestJob_TokenRows_Outcomes(t *testing.T) {
 			if r.TokenSHA256 != input.TokenFingerprint(tok) || len(r.TokenSHA256) != 12 {
 				t.Errorf("token_sha256 %q", r.TokenSHA256)
 			}
-			if r.Username != "alice" || r.ResolvedBy != ResolvedToken {
+			if r.Username != "alice" || r.ResolvedBy != target.ResolvedToken {
 				t.Errorf("username %q resolved_by %q, want the token's claim", r.Username, r.ResolvedBy)
 			}
 			if r.UserPoolID != "" {
@@ -209,7 +211,7 @@ func (s *skipReader) SkipReason(row input.Row) (string, bool) {
 }
 
 func TestJob_SkipReader(t *testing.T) {
-	u := &users{}
+	u := &users{mut: succeed}
 	j, sink, intents := newJob(Rollback, u)
 	rd := &skipReader{sliceReader: &sliceReader{rows: []input.Row{
 		{N: 3, Username: "alice", UserPoolID: "us-east-1_P1"},
@@ -232,7 +234,7 @@ func TestJob_SkipReader(t *testing.T) {
 	if r := sink.recs[1]; r.Message != "was already_disabled" || r.Username != "bob" || r.UserPoolID != "us-east-1_P1" || r.Attempts != 0 {
 		t.Errorf("skipped row: %+v", r)
 	}
-	if len(intents.rows) != 1 || intents.rows[3] != ReadNone {
+	if len(intents.rows) != 1 || intents.rows[3] != checkpoint.ReadNone {
 		t.Errorf("intents %v, want one for row 3", intents.rows)
 	}
 }

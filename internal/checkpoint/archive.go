@@ -13,15 +13,11 @@ import (
 // ArchiveLayout is the UTC timestamp added to an archived file's name.
 const ArchiveLayout = "20060102T150405Z"
 
-// Archive renames each existing file in paths to <name>.<UTC timestamp>
+// archive renames each existing file in paths to <name>.<UTC timestamp>
 // beside it, all with the same timestamp so a report and its checkpoint pair
 // up. A name already taken gets a -1, -2, ... suffix: nothing is ever
 // overwritten. Missing files are skipped. The directories are fsynced. It
-// returns the new names of the files it moved.
-func Archive(paths ...string) ([]string, error) {
-	return archive(time.Now(), paths)
-}
-
+// returns the new names of the files it moved. now is the time stamped.
 func archive(now time.Time, paths []string) ([]string, error) {
 	stamp := now.UTC().Format(ArchiveLayout)
 	var moved []string
@@ -79,7 +75,7 @@ func checkThenRename(old, new string) error {
 }
 
 // archiveHeld archives the held files with ArchiveAside, each path getting
-// a new, empty file still locked, and then the also files like Archive, all
+// a new, empty file still locked, and then the also files like archive, all
 // with one timestamp. An empty held file has nothing to archive and stays.
 func archiveHeld(now time.Time, held []*fsutil.LockedFile, also []string) ([]string, error) {
 	stamp := now.UTC().Format(ArchiveLayout)

@@ -28,6 +28,10 @@ const maxAccountRead = 5 * time.Second
 type accountState struct {
 	cfg  *aws.Config
 	plan *accountPlan
+	// reader and usageKnown let the run read CloudWatch again (watch.go):
+	// only when the pre-flight's read worked.
+	reader     *account.Reader
+	usageKnown bool
 }
 
 // accountPlan is the write category's quota, production's recent load and
@@ -36,6 +40,7 @@ type accountPlan struct {
 	quota    account.Quota
 	usage    account.Usage
 	free     float64
+	prior    float64 // quota minus production's peak, this shard's share (0: unknown)
 	rows     int
 	estimate time.Duration
 }
@@ -89,6 +94,7 @@ func (r *run) readAccount(ctx context.Context, rows int) error {
 	if err := note(err, "CloudWatch GetMetricData"); err != nil {
 		return err
 	}
+	r.acct.reader, r.acct.usageKnown = rd, u.Known
 	if len(problems) > 0 {
 		// One line whatever failed: a caller without the permissions sees
 		// nothing else change.
@@ -117,6 +123,11 @@ func (r *run) applyPlan(q account.Quota, u account.Usage, rows int) {
 	}
 	est := account.Plan(q, u, rows, 1)
 	p := &accountPlan{quota: q, usage: u, free: est.Free / shards, rows: rows}
+	if u.Known {
+		// Where throttling should begin: auto's first climb levels off
+		// under it instead of heading for the quota.
+		p.prior = est.Free / account.Margin / shards
+	}
 	p.estimate = account.Duration(float64(rows), r.plannedRate(p.free))
 	r.acct.plan = p
 

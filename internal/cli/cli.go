@@ -52,6 +52,7 @@ Actions (each reads a CSV or NDJSON file of users):
 Other commands:
   status             progress of a run from its checkpoint
   merge-reports      join the reports of a sharded job (--shard I/N) into one
+  report             summarize a run from its report, as text or as an HTML page (--html)
   version            print the version
 
 Examples:
@@ -59,6 +60,7 @@ Examples:
   cogsweep delete --user-pool-id us-east-1_AbC123 --confirm-pool-id us-east-1_AbC123 \
       --input - --format ndjson < purge.ndjson
   cogsweep status --checkpoint leavers.checkpoint
+  cogsweep report leavers.disable.report.ndjson --html leavers.html
 
 Exit codes:
   0   finished; every row ended well (disabled, deleted, not_found, duplicate, ...)
@@ -94,6 +96,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return finish(env, runStatus(rest, env))
 	case "merge-reports":
 		return finish(env, runMerge(rest, env))
+	case "report":
+		return finish(env, runReport(rest, env))
 	}
 	for _, a := range batch.Actions {
 		if cmd == string(a) {

@@ -20,6 +20,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/report"
 	"github.com/cogsweep/cogsweep/internal/retry"
+	"github.com/cogsweep/cogsweep/internal/target"
 )
 
 var _ batch.Backup = (*backup.Writer)(nil)
@@ -240,34 +241,16 @@ func (r *run) firstAdminRow(region string, skip func(pool string) bool) (input.R
 		if err != nil {
 			return input.Row{}, "", false, fmt.Errorf("read input: %w", err)
 		}
-		if row.Err != "" || (include != nil && !include(row)) {
+		if include != nil && !include(row) {
 			continue
 		}
-		switch {
-		case row.Username != "":
-			if input.ValidUsername(row.Username) != nil {
-				continue
-			}
-		case row.AccessToken != "":
-			continue
-		case row.Sub != "":
-			if input.ValidSub(row.Sub) != nil {
-				continue
-			}
-		case row.Email != "":
-			if input.ValidEmail(row.Email) != nil {
-				continue
-			}
-		default:
+		// Any action's rows: the pre-flight reads the user of the first
+		// row that names one (token rows are read with their token).
+		t, refused := target.Resolve(row, target.Rules{Admin: true, Token: true, Pool: r.o.UserPoolID, Region: region})
+		if refused != nil || t.By == target.ByToken || (skip != nil && skip(t.Pool)) {
 			continue
 		}
-		pool := r.o.UserPoolID
-		if row.UserPoolID != "" {
-			pool = row.UserPoolID
-		}
-		if input.ValidPoolID(pool) != nil || (region != "" && input.PoolRegion(pool) != region) || (skip != nil && skip(pool)) {
-			continue
-		}
+		pool := t.Pool
 		return row, pool, true, nil
 	}
 	return input.Row{}, "", false, nil

@@ -20,6 +20,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/fakecognito"
 	"github.com/cogsweep/cogsweep/internal/report"
+	"github.com/cogsweep/cogsweep/internal/target"
 )
 
 // emailPool lets users sign in with their email: Cognito makes the sub
@@ -76,7 +77,7 @@ func TestIdentity_ResolutionPaths_CallsPerRow(t *testing.T) {
 		{name: "username", pool: testPool, csv: column("username", n, userName),
 			want: want{username: userName, input: func(int) string { return "" }}},
 		{name: "sub", pool: testPool, csv: column("sub", n, subOf),
-			want: want{resolvedBy: batch.ResolvedSub, input: subOf, username: subOf}},
+			want: want{resolvedBy: target.ResolvedSub, input: subOf, username: subOf}},
 		{name: "email by ListUsers", pool: testPool, csv: column("email", n, emailOf),
 			want: want{resolvedBy: batch.ResolvedListUsers, input: emailOf, username: userName}},
 		{name: "email as username", pool: emailPool, csv: column("email", n, emailOf),

@@ -34,6 +34,9 @@ type Options struct {
 	Concurrency int
 	MaxAttempts int
 	CallTimeout time.Duration
+	// UsageInterval is how often a --rate auto run reads production's
+	// load from CloudWatch (watch.go); 0: never during the run.
+	UsageInterval time.Duration
 	// PreflightTimeout bounds the whole pre-flight (preflight.go).
 	PreflightTimeout time.Duration
 
@@ -81,15 +84,16 @@ type Options struct {
 // NewOptions returns the documented defaults.
 func NewOptions(a batch.Action) *Options {
 	return &Options{
-		Action:       a,
-		MaxStdinSize: input.DefaultMaxSpool,
-		Rate:         "20",
-		MaxRate:      25,
-		Burst:        1,
-		ReadRate:     25,
-		MaxAttempts:  8,
-		CallTimeout:  10 * time.Second,
-		MaxFraction:  0.2,
+		Action:        a,
+		MaxStdinSize:  input.DefaultMaxSpool,
+		Rate:          "20",
+		MaxRate:       25,
+		Burst:         1,
+		ReadRate:      25,
+		MaxAttempts:   8,
+		CallTimeout:   10 * time.Second,
+		UsageInterval: 5 * time.Minute,
+		MaxFraction:   0.2,
 
 		PreflightTimeout: defaultPreflightTimeout,
 		LogFormat:        "auto",
@@ -136,6 +140,7 @@ func (o *Options) bind(fs *flag.FlagSet) {
 	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "calls in flight at most (default: sized from the rate and observed latency)")
 	fs.IntVar(&o.MaxAttempts, "max-attempts", o.MaxAttempts, "attempts per call, first included, on throttling and transient errors")
 	fs.DurationVar(&o.CallTimeout, "call-timeout", o.CallTimeout, "timeout of each call; an expired call counts as a transient failure")
+	fs.DurationVar(&o.UsageInterval, "usage-interval", o.UsageInterval, "how often --rate auto reads production's load from CloudWatch during the run (0: never)")
 	fs.DurationVar(&o.PreflightTimeout, "preflight-timeout", o.PreflightTimeout, "deadline of the whole pre-flight (STS, DescribeUserPool, guards, access check): past it the run stops, exit 4")
 	fs.StringVar(&o.Region, "region", o.Region, "AWS region (default: AWS_REGION / profile; else the pool id's prefix)")
 	fs.StringVar(&o.Profile, "profile", o.Profile, "AWS shared-config profile")
@@ -235,6 +240,9 @@ func (o *Options) Validate() error {
 	}
 	if o.CallTimeout <= 0 {
 		errs = append(errs, errors.New("--call-timeout must be positive"))
+	}
+	if o.UsageInterval < 0 {
+		errs = append(errs, errors.New("--usage-interval must be 0 (off) or positive"))
 	}
 	if o.PreflightTimeout <= 0 {
 		errs = append(errs, errors.New("--preflight-timeout must be positive"))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cogsweep/cogsweep/internal/batch"
+	"github.com/cogsweep/cogsweep/internal/checkpoint"
 	"github.com/cogsweep/cogsweep/internal/report"
 )
 
@@ -69,7 +70,7 @@ func BenchmarkResumeStartup(b *testing.B) {
 	}
 	now := time.Now()
 	for i := 1; i <= rows/2; i++ {
-		if err := j.Intent(i, batch.ReadEnabled); err != nil {
+		if err := j.Intent(i, checkpoint.ReadEnabled); err != nil {
 			b.Fatal(err)
 		}
 		rec := report.Record{Row: i, Outcome: report.Disabled, Action: "disable", Username: fmt.Sprintf("user-%07d", i),

@@ -139,7 +139,7 @@ func scanReportRows(path string) (input.Summary, error) {
 	h := sha256.New()
 	lr := fsutil.NewLineReader(io.TeeReader(f, h), 0)
 	var (
-		seen growBits
+		seen report.GrowBits
 		sum  = input.Summary{Columns: rollbackColumns}
 	)
 	for n := 1; ; n++ {
@@ -163,10 +163,10 @@ func scanReportRows(path string) (input.Summary, error) {
 		if line.Row > maxReportRow {
 			return input.Summary{}, fmt.Errorf("--from-report %s line %d: row %d is out of range", path, n, line.Row)
 		}
-		if seen.has(line.Row) {
+		if seen.Has(line.Row) {
 			return input.Summary{}, fmt.Errorf("--from-report %s has two lines for row %d: it is not the compacted report of a run that ended; run the same disable command again to finish it, then roll back", path, line.Row)
 		}
-		seen.set(line.Row)
+		seen.Set(line.Row)
 		sum.Rows = max(sum.Rows, line.Row)
 	}
 	sum.SHA256 = hex.EncodeToString(h.Sum(nil))
@@ -249,18 +249,4 @@ func (rr *reportRows) SkipReason(row input.Row) (string, bool) {
 		return "failed (transient) in the disable report: the call may or may not have reached Cognito, so check this user", true
 	}
 	return fmt.Sprintf("%s in the disable report: that run did not disable it", l.Outcome), true
-}
-
-// growBits is a bitset of rows that grows with the largest row set.
-type growBits struct{ words []uint64 }
-
-func (g *growBits) set(i int) {
-	for i>>6 >= len(g.words) {
-		g.words = append(g.words, 0)
-	}
-	g.words[i>>6] |= 1 << (uint(i) & 63)
-}
-
-func (g *growBits) has(i int) bool {
-	return i >= 0 && i>>6 < len(g.words) && g.words[i>>6]&(1<<(uint(i)&63)) != 0
 }

@@ -24,6 +24,8 @@ import (
 	"github.com/cogsweep/cogsweep/internal/pace"
 	"github.com/cogsweep/cogsweep/internal/report"
 	"github.com/cogsweep/cogsweep/internal/retry"
+	"github.com/cogsweep/cogsweep/internal/target"
+	"github.com/cogsweep/cogsweep/internal/timeline"
 )
 
 func runAction(ctx context.Context, a batch.Action, args []string, env Env) error {
@@ -194,6 +196,8 @@ func (r *run) do(ctx context.Context) error {
 	}
 
 	writes, workers := r.limiters()
+	jobWrites, stopWatch := r.watchAccount(ctx, writes) // watch.go
+	defer stopWatch()
 	reads := pace.NewFixed(o.ReadRate, o.Burst)
 	var gate *pace.Gate
 	if workers == 0 {
@@ -203,14 +207,13 @@ func (r *run) do(ctx context.Context) error {
 		defer stop()
 		go autoConcurrency(gctx, gate, writes)
 	}
+	opts := batch.NewOptions() // the drain timeout and the failure streak
+	opts.Action, opts.Pool, opts.Region, opts.Attributes, opts.DryRun = o.Action, o.UserPoolID, region, r.attrs, o.DryRun
+	opts.Concurrency, opts.Retry, opts.CallTimeout = workers, r.policy(), o.CallTimeout
+	opts.ConfirmedPools, opts.OnlyDisabledFor = confirmed, o.OnlyDisabledFor
 	job := &batch.Job{
-		Options: batch.Options{
-			Action: o.Action, Pool: o.UserPoolID, Region: region, Attributes: r.attrs, DryRun: o.DryRun,
-			Concurrency: workers, Retry: r.policy(),
-			CallTimeout: o.CallTimeout, DrainTimeout: 20 * time.Second, MaxStreak: 10, ConfirmedPools: confirmed,
-			OnlyDisabledFor: o.OnlyDisabledFor,
-		},
-		Users: users, Writes: writes, Reads: reads, Report: sink, Intents: intents,
+		Options: opts,
+		Users:   users, Writes: jobWrites, Reads: reads, Report: sink, Intents: intents,
 		Skip:      state.Settled.Has,
 		Include:   r.include(),
 		Gate:      gateOrNil(gate),
@@ -226,6 +229,7 @@ func (r *run) do(ctx context.Context) error {
 	if err := r.attachIdentity(job, users); err != nil {
 		return err
 	}
+	tl := r.startTimeline(ctx, job, resume) // timeline.go
 	if resume {
 		r.log.Info("resuming", "checkpoint", r.checkpointPath, "rows", r.scan.Rows, "settled", state.Settled.Count(), "in_flight_before", len(prior))
 	} else {
@@ -242,6 +246,7 @@ func (r *run) do(ctx context.Context) error {
 	}
 	stats, runErr := r.runJob(ctx, job, in, refusal)
 	closeIn()
+	r.endTimeline(tl, runErr)
 	if r.bar {
 		fmt.Fprintln(r.env.Stderr)
 	}
@@ -333,7 +338,7 @@ func (r *run) prepareInput(ctx context.Context) error {
 		return usage(fmt.Errorf("open input: %w", err))
 	}
 	defer f.Close()
-	sum, err := input.Scan(ctx, f, r.format, r.countShard(func(row input.Row) string { return batch.DupKey(row, o.UserPoolID) }))
+	sum, err := input.Scan(ctx, f, r.format, r.countShard(func(row input.Row) string { return target.Key(row, o.UserPoolID) }))
 	if err != nil {
 		if ctx.Err() != nil {
 			// Nothing was called yet: the same command starts afresh.
@@ -541,6 +546,7 @@ func (r *run) refuseSymlinks() error {
 	files := []struct{ what, path string }{
 		{"report", r.reportPath},
 		{"checkpoint", r.checkpointPath},
+		{"timeline", timeline.PathFor(r.checkpointPath)},
 	}
 	if r.o.Action == batch.Delete && !r.o.DryRun { // the runs that open --backup (identity.go)
 		files = append(files, struct{ what, path string }{"backup", r.o.Backup})
@@ -655,6 +661,7 @@ func (r *run) limiters() (*pace.Limiter, int) {
 		cfg := pace.AutoConfig(o.MaxRate)
 		if p := r.acct.plan; p != nil && o.MaxRate > 0 {
 			cfg.Start = min(p.free/o.MaxRate, 1)
+			cfg.Prior = p.prior / o.MaxRate // 0 when production is unknown
 		}
 		return pace.NewLimiter(pace.New(cfg), o.Burst), o.Concurrency
 	}
@@ -753,23 +760,8 @@ func (r *run) fillNotAttempted(sink *trackingSink, runErr error) error {
 		if sink.have.Has(row.N) || !r.shard.Owns(row) {
 			continue
 		}
-		rec := report.Record{Row: row.N, Outcome: report.NotAttempted, Action: string(r.o.Action),
-			Username: row.Username, UserPoolID: row.UserPoolID, Message: msg, At: now}
-		if row.Username == "" && row.AccessToken == "" {
-			rec.Input = row.Sub // identity.go: the value as given
-			if rec.Input == "" {
-				rec.Input = row.Email
-			}
-		}
-		if rec.UserPoolID == "" && (rec.Username != "" || rec.Input != "") {
-			rec.UserPoolID = r.o.UserPoolID
-		}
-		if row.Username == "" && row.AccessToken != "" {
-			rec.TokenSHA256 = input.TokenFingerprint(row.AccessToken)
-			if u := input.TokenUsername(row.AccessToken); u != "" {
-				rec.Username, rec.ResolvedBy = u, batch.ResolvedToken // not verified
-			}
-		}
+		rec := target.NotReached(row, r.o.UserPoolID)
+		rec.Outcome, rec.Action, rec.Message, rec.At = report.NotAttempted, string(r.o.Action), msg, now
 		if err := sink.Write(&rec); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}

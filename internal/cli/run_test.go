@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/cogsweep/cogsweep/internal/fakecognito"
 	"github.com/cogsweep/cogsweep/internal/report"
+	"github.com/cogsweep/cogsweep/internal/reporttest"
 )
 
 const testPool = "us-east-1_TEST00001"
@@ -89,32 +88,7 @@ func cogsweep(ctx context.Context, t *testing.T, args ...string) result {
 // for a row.
 func readReport(t *testing.T, path string) (report.Header, map[int]report.Record) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var h report.Header
-	recs := map[int]report.Record{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for first := true; sc.Scan(); first = false {
-		if first {
-			if err := json.Unmarshal(sc.Bytes(), &h); err != nil || h.Kind != report.HeaderKind {
-				t.Fatalf("report header: %v %q", err, sc.Text())
-			}
-			continue
-		}
-		var r report.Record
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("report line %q: %v", sc.Text(), err)
-		}
-		if _, dup := recs[r.Row]; dup {
-			t.Fatalf("row %d has two report lines", r.Row)
-		}
-		recs[r.Row] = r
-	}
-	return h, recs
+	return reporttest.Read(t, path)
 }
 
 func countOutcomes(recs map[int]report.Record) map[report.Outcome]int {

@@ -20,6 +20,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/report"
 	"github.com/cogsweep/cogsweep/internal/retry"
+	"github.com/cogsweep/cogsweep/internal/target"
 )
 
 // safetyState is what the safety features keep during one run.
@@ -382,19 +383,12 @@ func (r *run) poolCounts(region string, confirmed map[string]bool) (map[string]i
 		if err != nil {
 			return nil, fmt.Errorf("read input: %w", err)
 		}
-		if row.Err != "" || !(row.Username != "" || (row.AccessToken == "" && row.Sub != "")) {
+		// Email rows are not counted: which user they name needs a call.
+		if by := target.Of(row); row.Err != "" || (by != target.ByUsername && by != target.BySub) {
 			continue
 		}
-		pool := row.UserPoolID
-		if pool == "" {
-			pool = o.UserPoolID
-		}
-		switch {
-		case pool == "", input.ValidPoolID(pool) != nil:
-			continue
-		case region != "" && input.PoolRegion(pool) != region:
-			continue
-		case confirmed != nil && o.Action.Destructive() && !confirmed[pool]:
+		pool, refused := target.Pool(row, target.Rules{Pool: o.UserPoolID, Region: region, Confirmed: confirmed, Destructive: o.Action.Destructive()})
+		if refused != nil {
 			continue
 		}
 		if _, seen := counts[pool]; !seen && len(counts) >= maxPools {

@@ -21,6 +21,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/fsutil"
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/retry"
+	"github.com/cogsweep/cogsweep/internal/timeline"
 )
 
 // selection is a --select run's manifest: the users the query chose, as an
@@ -248,5 +249,5 @@ func (r *run) archiveAlso() []string {
 	if s := r.safety.sel; s != nil && s.temp != "" {
 		also = append(also, s.manifest)
 	}
-	return also
+	return append(also, timeline.PathFor(r.checkpointPath))
 }

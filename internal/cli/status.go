@@ -32,6 +32,8 @@ type StatusOutput struct {
 	Running    bool                   `json:"running"` // a process holds the checkpoint's lock
 	InFlight   int                    `json:"intents"`
 	Report0    *report.Header         `json:"report_header,omitempty"`
+	// Estimate is the plan's against progress (status_estimate.go).
+	Estimate *StatusEstimate `json:"estimate,omitempty"`
 }
 
 func runStatus(args []string, env Env) error {
@@ -85,6 +87,14 @@ func runStatus(args []string, env Env) error {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("read report: %w", err)
 	}
+	end := st.Updated
+	if st.Locked {
+		end = time.Now()
+		if env.Now != nil {
+			end = env.Now()
+		}
+	}
+	out.Estimate = planEstimate(out.Report0, out.Done, end, out.State == "finished")
 	if asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -95,6 +105,9 @@ func runStatus(args []string, env Env) error {
 	fmt.Fprintf(w, "state:    %s after %d run(s)%s\n", out.State, out.Runs, reasonSuffix(out.Reason, out.State))
 	fmt.Fprintf(w, "progress: %d of %d rows done\n", out.Done, out.Rows)
 	fmt.Fprintf(w, "outcomes: %s\n", countsString(out.Counts))
+	if out.Estimate != nil {
+		fmt.Fprintf(w, "estimate: %s\n", out.Estimate)
+	}
 	fmt.Fprintf(w, "started:  %s\nupdated:  %s\n", out.Started.Format(time.RFC3339), out.Updated.UTC().Format(time.RFC3339))
 	fmt.Fprintf(w, "files:    %s, %s\n", out.Checkpoint, out.Report)
 	printAudit(w, out.Report0) // audit.go

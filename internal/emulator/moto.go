@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
@@ -25,11 +26,22 @@ type Moto struct {
 // installed.
 func StartMoto(t testing.TB) *Moto {
 	t.Helper()
+	m, err := LaunchMoto(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopOnCleanup(t, m.proc)
+	return m
+}
+
+// LaunchMoto is StartMoto for a program (scripts/bench): the caller stops
+// moto with Stop.
+func LaunchMoto(ctx context.Context) (*Moto, error) {
 	path, err := exec.LookPath("moto_server")
 	if err != nil {
-		t.Fatalf(`moto_server not found on PATH (%v): install it with pip install "moto[server]"; integration tests need it`, err)
+		return nil, fmt.Errorf(`moto_server not found on PATH (%v): install it with pip install "moto[server]"; integration tests need it`, err)
 	}
-	p, err := startProcess(t.Context(), procSpec{
+	p, err := startProcess(ctx, procSpec{
 		name: "moto_server",
 		path: path,
 		args: func(port int) []string { return []string{"-H", "127.0.0.1", "-p", strconv.Itoa(port)} },
@@ -38,11 +50,13 @@ func StartMoto(t testing.TB) *Moto {
 		readyPath: "/moto-api/data.json",
 	})
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	stopOnCleanup(t, p)
-	return &Moto{Cognito: newCognito(p.url(), motoWriters), proc: p}
+	return &Moto{Cognito: newCognito(p.url(), motoWriters), proc: p}, nil
 }
+
+// Stop kills moto_server and waits until it is gone.
+func (m *Moto) Stop() error { return m.proc.stop() }
 
 // Reset wipes all of moto's state (POST /moto-api/reset).
 func (m *Moto) Reset(t testing.TB) {

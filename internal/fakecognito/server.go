@@ -10,11 +10,8 @@ package fakecognito
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -111,16 +108,6 @@ type Server struct {
 	prodThrottled atomic.Int64
 }
 
-// knobs are the settings tests may change mid-run.
-type knobs struct {
-	latency, jitter                                 time.Duration
-	throttleProb, errorProb, resetProb, resetAfterP float64
-	faultOps                                        map[string]bool // nil: all but seeding ops
-	denyOps                                         map[string]bool
-	rejectCredentials                               bool
-	echo                                            EchoFunc // echo.go
-}
-
 // New returns a Server configured by opts.
 func New(opts Options) *Server {
 	s := &Server{
@@ -175,17 +162,6 @@ func New(opts Options) *Server {
 	return s
 }
 
-func opSet(ops []string) map[string]bool {
-	if ops == nil {
-		return nil
-	}
-	m := make(map[string]bool, len(ops))
-	for _, op := range ops {
-		m[op] = true
-	}
-	return m
-}
-
 // Now is the fake's current time: the base clock plus every Advance.
 func (s *Server) Now() time.Time {
 	return s.baseNow().Add(time.Duration(s.offset.Load()))
@@ -194,47 +170,6 @@ func (s *Server) Now() time.Time {
 // Advance moves the fake's clock forward by d, ageing users and tokens and
 // refilling quota buckets.
 func (s *Server) Advance(d time.Duration) { s.offset.Add(int64(d)) }
-
-func (s *Server) setKnobs(f func(k *knobs)) {
-	s.knobMu.Lock()
-	defer s.knobMu.Unlock()
-	f(&s.knobs)
-}
-
-// SetLatency changes the per-call latency and its jitter.
-func (s *Server) SetLatency(latency, jitter time.Duration) {
-	s.setKnobs(func(k *knobs) { k.latency, k.jitter = latency, jitter })
-}
-
-// SetThrottleProb changes the probability of an injected TooManyRequestsException.
-func (s *Server) SetThrottleProb(p float64) { s.setKnobs(func(k *knobs) { k.throttleProb = p }) }
-
-// SetErrorProb changes the probability of an injected InternalErrorException.
-func (s *Server) SetErrorProb(p float64) { s.setKnobs(func(k *knobs) { k.errorProb = p }) }
-
-// SetResetProb changes the probability of a connection reset before the call.
-func (s *Server) SetResetProb(p float64) { s.setKnobs(func(k *knobs) { k.resetProb = p }) }
-
-// SetResetAfterProb changes the probability of a connection reset after the
-// call took effect.
-func (s *Server) SetResetAfterProb(p float64) { s.setKnobs(func(k *knobs) { k.resetAfterP = p }) }
-
-// SetFaultOps changes which operations faults apply to (nil: all but seeding ops).
-func (s *Server) SetFaultOps(ops []string) { s.setKnobs(func(k *knobs) { k.faultOps = opSet(ops) }) }
-
-// SetDenyOps changes which IAM operations are denied.
-func (s *Server) SetDenyOps(ops []string) { s.setKnobs(func(k *knobs) { k.denyOps = opSet(ops) }) }
-
-// SetRejectCredentials turns UnrecognizedClientException for IAM calls on or off.
-func (s *Server) SetRejectCredentials(reject bool) {
-	s.setKnobs(func(k *knobs) { k.rejectCredentials = reject })
-}
-
-func (s *Server) currentKnobs() knobs {
-	s.knobMu.RLock()
-	defer s.knobMu.RUnlock()
-	return s.knobs
-}
 
 const targetPrefix = "AWSCognitoIdentityProviderService."
 
@@ -332,50 +267,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, reqID, http.StatusOK, out)
 }
 
-func (s *Server) faultApplies(k knobs, op string, spec opSpec) bool {
-	if k.faultOps != nil {
-		return k.faultOps[op]
-	}
-	return !spec.seeding
-}
-
-// delay waits out the configured latency; false means the client gave up.
-func (s *Server) delay(ctx context.Context, k knobs) bool {
-	d := k.latency
-	if k.jitter > 0 {
-		d += time.Duration(s.jitterRand.float64() * float64(k.jitter))
-	}
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
-// resetConn drops the connection without a response. Linger 0 makes the
-// close send a TCP RST, so the client sees "connection reset by peer" (or
-// EOF), as when a load balancer gives up on a request.
-func resetConn(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler) // HTTP/2: the server resets the stream
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	if tc, ok := conn.(*net.TCPConn); ok {
-		_ = tc.SetLinger(0)
-	}
-	_ = conn.Close()
-}
-
 func writeError(w http.ResponseWriter, reqID string, e *apiError) {
 	w.Header().Set("x-amzn-ErrorType", e.code)
 	writeJSON(w, reqID, e.status, struct {
@@ -400,157 +291,4 @@ func writeJSON(w http.ResponseWriter, reqID string, status int, v any) {
 	h.Set("x-amzn-RequestId", reqID)
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
-}
-
-// Counters.
-
-func (s *Server) countCall(op string) {
-	s.statMu.Lock()
-	defer s.statMu.Unlock()
-	s.calls[op]++
-}
-
-func (s *Server) countExecuted(op string) {
-	s.statMu.Lock()
-	defer s.statMu.Unlock()
-	s.executed[op]++
-}
-
-func (s *Server) countProcessed(op string) {
-	s.statMu.Lock()
-	defer s.statMu.Unlock()
-	s.processed[op]++
-}
-
-func (s *Server) countThrottle() {
-	s.statMu.Lock()
-	defer s.statMu.Unlock()
-	s.throttled++
-}
-
-// Calls counts requests for op that reached the handler, whatever their fate.
-func (s *Server) Calls(op string) int {
-	s.statMu.Lock()
-	defer s.statMu.Unlock()
-	return s.calls[op]
-}
-
-// Executed counts requests for op that succeeded (and so took effect).
-// A call reset after taking effect (ResetAfterProb) counts too.
-func (s *Server) Executed(op string) int {
-	s.statMu.Lock()
-	defer s.statMu.Unlock()
-	return s.executed[op]
-}
-
-// Processed counts requests for op that got past faults and quotas to the
-// operation itself, whatever it answered: a delete of a user already gone
-// counts. It is what a crash-loop test bounds as "calls the server executed".
-func (s *Server) Processed(op string) int {
-	s.statMu.Lock()
-	defer s.statMu.Unlock()
-	return s.processed[op]
-}
-
-// Throttled counts TooManyRequestsException answers, injected or from quotas.
-func (s *Server) Throttled() int {
-	s.statMu.Lock()
-	defer s.statMu.Unlock()
-	return s.throttled
-}
-
-// Stats is a snapshot of every counter.
-type Stats struct {
-	Calls               map[string]int `json:"calls"`
-	Executed            map[string]int `json:"executed"`
-	Throttled           int            `json:"throttled"`
-	ProductionServed    int            `json:"production_served"`
-	ProductionThrottled int            `json:"production_throttled"`
-}
-
-// Stats returns a copy of the counters.
-func (s *Server) Stats() Stats {
-	s.statMu.Lock()
-	defer s.statMu.Unlock()
-	st := Stats{
-		Calls:               make(map[string]int, len(s.calls)),
-		Executed:            make(map[string]int, len(s.executed)),
-		Throttled:           s.throttled,
-		ProductionServed:    s.ProductionServed(),
-		ProductionThrottled: s.ProductionThrottled(),
-	}
-	for k, v := range s.calls {
-		st.Calls[k] = v
-	}
-	for k, v := range s.executed {
-		st.Executed[k] = v
-	}
-	return st
-}
-
-// Reset zeroes every counter, production's included. State is kept, and
-// so are the usage metrics (usage.go): they are the account's history.
-func (s *Server) Reset() {
-	s.statMu.Lock()
-	defer s.statMu.Unlock()
-	s.calls = map[string]int{}
-	s.executed = map[string]int{}
-	s.processed = map[string]int{}
-	s.throttled = 0
-	s.prodServed.Store(0)
-	s.prodThrottled.Store(0)
-}
-
-// lockedRand is a seeded generator shared by handler goroutines.
-type lockedRand struct {
-	mu sync.Mutex
-	r  *rand.Rand
-}
-
-func newLockedRand(seed int64, stream uint64) *lockedRand {
-	return &lockedRand{r: rand.New(rand.NewPCG(uint64(seed), stream))}
-}
-
-func (l *lockedRand) float64() float64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.r.Float64()
-}
-
-func (l *lockedRand) bytes16() [16]byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var b [16]byte
-	for i := 0; i < 16; i += 8 {
-		v := l.r.Uint64()
-		for j := range 8 {
-			b[i+j] = byte(v >> (8 * j))
-		}
-	}
-	return b
-}
-
-// uuid returns a random version-4 UUID string.
-func (l *lockedRand) uuid() string { return formatUUID(l.uuidBytes()) }
-
-func (l *lockedRand) uuidBytes() [16]byte {
-	b := l.bytes16()
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return b
-}
-
-func (l *lockedRand) alnum(n int, lowerOnly bool) string {
-	const chars = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	set := chars
-	if lowerOnly {
-		set = chars[:36]
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = set[l.r.IntN(len(set))]
-	}
-	return string(b)
 }

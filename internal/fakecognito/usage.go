@@ -88,3 +88,16 @@ func (s *Server) SeedUsage(c Category, d time.Duration, callsPerSec, throttledPe
 		s.usage.add(c, t, callsPerSec*60, throttledPerSec*60)
 	}
 }
+
+// RecordProduction counts served and throttled production calls of c at
+// the fake's now, as StartProduction's calls are counted: in the usage
+// metrics (CloudWatch's CallCount and ThrottleCount) and, for UserUpdate,
+// in ProductionServed and ProductionThrottled. It makes production's
+// throttles visible at a moment a test chooses, without racing a bucket.
+func (s *Server) RecordProduction(c Category, served, throttled int) {
+	s.usage.add(c, s.Now(), float64(served+throttled), float64(throttled))
+	if c == UserUpdate {
+		s.prodServed.Add(int64(served))
+		s.prodThrottled.Add(int64(throttled))
+	}
+}

@@ -3,9 +3,7 @@
 package integration
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/cogsweep/cogsweep/internal/emulator"
 	"github.com/cogsweep/cogsweep/internal/report"
+	"github.com/cogsweep/cogsweep/internal/reporttest"
 )
 
 // These tests run the built binary, as a user would, against real
@@ -82,26 +81,7 @@ func (c cli) write(name, content string) string {
 
 func readRecords(t *testing.T, path string) map[int]report.Record {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs := map[int]report.Record{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for i := 0; sc.Scan(); i++ {
-		if i == 0 {
-			continue
-		}
-		var r report.Record
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("report line %d: %v", i, err)
-		}
-		if _, dup := recs[r.Row]; dup {
-			t.Fatalf("row %d has two lines", r.Row)
-		}
-		recs[r.Row] = r
-	}
-	return recs
+	return reporttest.Records(t, path)
 }
 
 // TestMoto_DisableThenDelete: 500 users of 600 disabled then deleted; the

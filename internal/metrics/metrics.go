@@ -169,18 +169,45 @@ func (p *Pusher) Finish(ctx context.Context, exitCode int) error {
 // collector turns the Pusher's state into metrics at each push.
 type collector struct{ p *Pusher }
 
+// The names of the metrics a run pushes. Dashboards and alerts name only
+// these (deploy/manifests_test.go checks it against Names).
+const (
+	NameRows        = "cogsweep_rows"
+	NameInputRows   = "cogsweep_input_rows"
+	NameCalls       = "cogsweep_calls_total"
+	NameThrottles   = "cogsweep_throttles_total"
+	NameRetries     = "cogsweep_retries_total"
+	NameRate        = "cogsweep_achieved_calls_per_second"
+	NameLimit       = "cogsweep_rate_limit_calls_per_second"
+	NameDuration    = "cogsweep_duration_seconds"
+	NameRunning     = "cogsweep_running"
+	NameExitCode    = "cogsweep_last_exit_code"
+	NameLastSuccess = "cogsweep_last_success_timestamp_seconds"
+)
+
+// Names returns the name of every metric a run pushes.
+func Names() []string {
+	return []string{NameRows, NameInputRows, NameCalls, NameThrottles, NameRetries, NameRate, NameLimit,
+		NameDuration, NameRunning, NameExitCode, NameLastSuccess}
+}
+
+// Labels returns the labels the pushed series carry: the grouping key
+// (job, action, shard), the outcome of cogsweep_rows, and the instance
+// label the Pushgateway adds.
+func Labels() []string { return []string{"job", "action", "shard", "outcome", "instance"} }
+
 var (
-	descRows        = prometheus.NewDesc("cogsweep_rows", "Rows by outcome: while running, the rows this run has finished; at the end, the whole report.", []string{"outcome"}, nil)
-	descInputRows   = prometheus.NewDesc("cogsweep_input_rows", "Rows the run owns: the input's, or its shard's.", nil, nil)
-	descCalls       = prometheus.NewDesc("cogsweep_calls_total", "Cognito API calls made by this run, retries included.", nil, nil)
-	descThrottles   = prometheus.NewDesc("cogsweep_throttles_total", "Calls answered TooManyRequestsException.", nil, nil)
-	descRetries     = prometheus.NewDesc("cogsweep_retries_total", "Attempts after the first, summed over calls.", nil, nil)
-	descRate        = prometheus.NewDesc("cogsweep_achieved_calls_per_second", "Calls per second achieved over the run.", nil, nil)
-	descLimit       = prometheus.NewDesc("cogsweep_rate_limit_calls_per_second", "The write limiter's rate (this shard's share).", nil, nil)
-	descDuration    = prometheus.NewDesc("cogsweep_duration_seconds", "Time the run has been working.", nil, nil)
-	descRunning     = prometheus.NewDesc("cogsweep_running", "1 while the run works, 0 once it ended.", nil, nil)
-	descExitCode    = prometheus.NewDesc("cogsweep_last_exit_code", "Exit code of the last run that ended (0 ok, 2 usage, 3 rows failed, 4 aborted, 75 interrupted).", nil, nil)
-	descLastSuccess = prometheus.NewDesc("cogsweep_last_success_timestamp_seconds", "Unix time the last successful run (exit 0) ended.", nil, nil)
+	descRows        = prometheus.NewDesc(NameRows, "Rows by outcome: while running, the rows this run has finished; at the end, the whole report.", []string{"outcome"}, nil)
+	descInputRows   = prometheus.NewDesc(NameInputRows, "Rows the run owns: the input's, or its shard's.", nil, nil)
+	descCalls       = prometheus.NewDesc(NameCalls, "Cognito API calls made by this run, retries included.", nil, nil)
+	descThrottles   = prometheus.NewDesc(NameThrottles, "Calls answered TooManyRequestsException.", nil, nil)
+	descRetries     = prometheus.NewDesc(NameRetries, "Attempts after the first, summed over calls.", nil, nil)
+	descRate        = prometheus.NewDesc(NameRate, "Calls per second achieved over the run.", nil, nil)
+	descLimit       = prometheus.NewDesc(NameLimit, "The write limiter's rate (this shard's share).", nil, nil)
+	descDuration    = prometheus.NewDesc(NameDuration, "Time the run has been working.", nil, nil)
+	descRunning     = prometheus.NewDesc(NameRunning, "1 while the run works, 0 once it ended.", nil, nil)
+	descExitCode    = prometheus.NewDesc(NameExitCode, "Exit code of the last run that ended (0 ok, 2 usage, 3 rows failed, 4 aborted, 75 interrupted).", nil, nil)
+	descLastSuccess = prometheus.NewDesc(NameLastSuccess, "Unix time the last successful run (exit 0) ended.", nil, nil)
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {

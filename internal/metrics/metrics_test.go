@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -278,5 +279,31 @@ func TestValidateURL(t *testing.T) {
 				t.Errorf("ValidateURL(%q) = %v, want ok %v", tt.url, err, tt.ok)
 			}
 		})
+	}
+}
+
+// TestNames_ArePushed: Names lists exactly the metrics a successful run
+// pushes, so the dashboard and alert checks that read it
+// (deploy/manifests_test.go) see what a gateway gets.
+func TestNames_ArePushed(t *testing.T) {
+	g := newGateway(t)
+	p, err := New(Config{URL: g.URL, Action: "disable"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Observe(Snapshot{Counts: map[report.Outcome]int{report.Disabled: 1}, Rows: 1, Calls: 2, Elapsed: time.Second})
+	if err := p.Finish(context.Background(), 0); err != nil {
+		t.Fatal(err)
+	}
+	got := <-g.pushes
+	var pushed []string
+	for name := range got.families {
+		pushed = append(pushed, name)
+	}
+	want := Names()
+	sort.Strings(pushed)
+	sort.Strings(want)
+	if strings.Join(pushed, " ") != strings.Join(want, " ") {
+		t.Fatalf("pushed %v\nNames  %v", pushed, want)
 	}
 }

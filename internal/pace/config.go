@@ -69,6 +69,10 @@ type Config struct {
 	Target float64
 	// Memory is the time constant of the throttled share (auto mode).
 	Memory time.Duration
+	// Prior is, in auto mode, where throttling is expected to begin, as a
+	// fraction of Rate (0: at Rate), e.g. the free share the account's
+	// metrics show: the first climb levels off under it (outer.go).
+	Prior float64
 }
 
 // FixedConfig holds rate and, on throttling, cuts to 70% and recovers

@@ -46,6 +46,8 @@ type State struct {
 	WMax float64
 	// Cuts counts throttle signals acted on.
 	Cuts int
+	// Cap is the outer loop's ceiling on Rate (0: none; outer.go).
+	Cap float64
 
 	latency float64   // EWMA of answered calls' latency, seconds
 	epoch   time.Time // start of the current recovery curve
@@ -83,7 +85,7 @@ func (c Controller) Start(now time.Time) State {
 	// Start as if a cut from the maximum had just happened: the curve
 	// climbs quickly from Start x max and levels off below max, so the
 	// first probe of an unknown quota is careful near the top.
-	s.WMax = c.cfg.Rate
+	s.WMax = c.prior()
 	s.from = c.clamp(c.cfg.Start * c.cfg.Rate)
 	s.Rate = s.from
 	s.level0 = c.cfg.Burst // nobody has called yet: the bucket is full
@@ -110,7 +112,7 @@ func (c Controller) Next(s State, ev Event, now time.Time) State {
 	case Throttle:
 		s.win.add(now, c.cfg.Window, true)
 	}
-	rate := c.curve(s, now)
+	rate := s.capped(c.curve(s, now), c.cfg.Min)
 	if ev.Kind == Throttle && c.signal(s.win.count(now, c.cfg.Window)) &&
 		(!s.cut || now.Sub(s.lastCut) >= c.cooldown(s)) {
 		s = c.cutAt(s, rate, now)

@@ -43,12 +43,6 @@ func NewFixed(r float64, burst int) *Limiter {
 	return NewLimiter(New(FixedConfig(r)), burst)
 }
 
-// NewAuto returns a Limiter that searches for the rate the shared quota
-// leaves free, never above max.
-func NewAuto(max float64, burst int) *Limiter {
-	return NewLimiter(New(AutoConfig(max)), burst)
-}
-
 // NewLimiter returns a Limiter driven by ctrl.
 func NewLimiter(ctrl Controller, burst int) *Limiter {
 	if burst < 1 {

@@ -9,6 +9,13 @@ import (
 	"golang.org/x/time/rate"
 )
 
+// NewAuto returns a Limiter that searches for the rate the shared quota
+// leaves free, never above max, as the CLI's --rate auto does with its own
+// configuration (cli's limiter).
+func NewAuto(max float64, burst int) *Limiter {
+	return NewLimiter(New(AutoConfig(max)), burst)
+}
+
 // fakeClock is a settable clock for the controller side of a Limiter.
 type fakeClock struct {
 	mu  sync.Mutex

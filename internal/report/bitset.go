@@ -55,3 +55,21 @@ func (b *Bitset) Count() int {
 	}
 	return c
 }
+
+// GrowBits is a set of non-negative integers that grows as they are added,
+// for sets whose size is not known before the pass that fills them. The
+// zero value is empty.
+type GrowBits struct{ words []uint64 }
+
+// Set adds i (i >= 0) to the set.
+func (g *GrowBits) Set(i int) {
+	for i>>6 >= len(g.words) {
+		g.words = append(g.words, 0)
+	}
+	g.words[i>>6] |= 1 << (uint(i) & 63)
+}
+
+// Has reports whether i is in the set.
+func (g *GrowBits) Has(i int) bool {
+	return i >= 0 && i>>6 < len(g.words) && g.words[i>>6]&(1<<(uint(i)&63)) != 0
+}

@@ -163,7 +163,7 @@ func compact(path string, rows int, kept func(row int, o Outcome, transient bool
 	if err != nil {
 		return CompactResult{}, fmt.Errorf("compact report %s: %w", path, err)
 	}
-	var keep growBits
+	var keep GrowBits
 	res, err := lastWins(f, hdrLen, end, rows, &keep, kept)
 	if err != nil {
 		return CompactResult{}, fmt.Errorf("compact report %s: %w", path, err)
@@ -202,7 +202,7 @@ func truncate(f *os.File, size int64, needed bool) error {
 // lastWins reads the record lines in [start,end) backwards and keeps, for
 // each row in 1..rows, the first line met: the last one in file order. keep,
 // when not nil, gets one bit per line ordinal counted from the end.
-func lastWins(f io.ReaderAt, start, end int64, rows int, keep *growBits, kept func(int, Outcome, bool)) (CompactResult, error) {
+func lastWins(f io.ReaderAt, start, end int64, rows int, keep *GrowBits, kept func(int, Outcome, bool)) (CompactResult, error) {
 	res := CompactResult{Have: NewBitset(rows + 1), Counts: map[Outcome]int{}}
 	in := newInterner()
 	k := 0
@@ -223,7 +223,7 @@ func lastWins(f io.ReaderAt, start, end int64, rows int, keep *growBits, kept fu
 		res.Counts[o]++
 		res.Kept++
 		if keep != nil {
-			keep.set(ord)
+			keep.Set(ord)
 		}
 		if kept != nil {
 			kept(row, o, tr)
@@ -278,7 +278,7 @@ func judgeTail(f io.ReaderAt, end, size int64, n int, bad *fsutil.BadLines) erro
 
 // rewrite copies the header and the kept lines of f into a temp file and
 // renames it over path (with replace, when not nil, which owns tmp).
-func rewrite(path string, f *os.File, hdrLen, end int64, lines int, keep *growBits, replace func(*os.File) error) error {
+func rewrite(path string, f *os.File, hdrLen, end int64, lines int, keep *GrowBits, replace func(*os.File) error) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".compact-*")
 	if err != nil {
@@ -307,7 +307,7 @@ func rewrite(path string, f *os.File, hdrLen, end int64, lines int, keep *growBi
 		if err != nil {
 			return fmt.Errorf("read: %w", err)
 		}
-		if !keep.has(lines - 1 - i) {
+		if !keep.Has(lines - 1 - i) {
 			continue
 		}
 		if _, err := w.Write(raw); err != nil {
@@ -374,19 +374,4 @@ func scanBackward(f io.ReaderAt, start, end int64, chunk int, fn func(line []byt
 		copy(buf[len(buf)-carry:], win[:carry])
 	}
 	return nil
-}
-
-// growBits is a bitset that grows as bits are set, for the per-line keep
-// marks whose count is not known before the pass.
-type growBits struct{ words []uint64 }
-
-func (g *growBits) set(i int) {
-	for i>>6 >= len(g.words) {
-		g.words = append(g.words, 0)
-	}
-	g.words[i>>6] |= 1 << (uint(i) & 63)
-}
-
-func (g *growBits) has(i int) bool {
-	return i >= 0 && i>>6 < len(g.words) && g.words[i>>6]&(1<<(uint(i)&63)) != 0
 }

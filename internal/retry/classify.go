@@ -139,8 +139,9 @@ var codeClasses = map[string]Class{
 	"InvalidUserPoolConfigurationException": Permanent,
 	"UnsupportedOperationException":         Permanent,
 	"ValidationException":                   Permanent,
-	// WAF refused this request. Permanent for the row; a caller counts them
-	// with a Streak because many in a row mean every request is refused.
+	// WAF refused this request. Permanent for the row; the pipeline counts
+	// them in a row (batch's MaxStreak) because many mean every request is
+	// refused.
 	"ForbiddenException": Permanent,
 
 	// On an Admin* call: the pool does not exist (the one Cognito

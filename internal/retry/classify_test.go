@@ -292,9 +292,6 @@ func TestError_WrappingAndClass(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Class != Fatal || ce.Code != "AccessDeniedException" {
 		t.Fatalf("errors.As found %+v", ce)
 	}
-	if !IsFatal(err) || ClassOf(err) != Fatal {
-		t.Errorf("IsFatal/ClassOf disagree: %v %v", IsFatal(err), ClassOf(err))
-	}
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDeniedException" {
 		t.Errorf("the API error is no longer reachable through the wrapper")
@@ -304,50 +301,6 @@ func TestError_WrappingAndClass(t *testing.T) {
 	}
 	if Wrap(Decision{Class: Fatal}, nil) != nil {
 		t.Error("Wrap(nil) must be nil")
-	}
-	if ClassOf(nil) != OK || ClassOf(errors.New("x")) != Permanent {
-		t.Error("ClassOf defaults")
-	}
-}
-
-func TestStreak(t *testing.T) {
-	s := NewStreak(3)
-	steps := []struct {
-		hit  bool
-		trip bool
-	}{{true, false}, {true, false}, {false, false}, {true, false}, {true, false}, {true, true}, {true, true}}
-	for i, st := range steps {
-		if !st.hit {
-			s.Miss()
-			continue
-		}
-		if got := s.Hit(); got != st.trip {
-			t.Errorf("step %d: Hit() = %v, want %v", i, got, st.trip)
-		}
-	}
-	if s.Len() != 4 {
-		t.Errorf("Len = %d, want 4", s.Len())
-	}
-}
-
-func TestStreak_Concurrent(t *testing.T) {
-	s := NewStreak(100)
-	done := make(chan bool)
-	for range 4 {
-		go func() {
-			tripped := false
-			for range 25 {
-				tripped = s.Hit() || tripped
-			}
-			done <- tripped
-		}()
-	}
-	tripped := false
-	for range 4 {
-		tripped = <-done || tripped
-	}
-	if !tripped || s.Len() != 100 {
-		t.Errorf("tripped=%v len=%d, want true 100", tripped, s.Len())
 	}
 }
 

@@ -26,6 +26,11 @@ type Loop struct {
 	// without a fault: a success, or UserNotFoundException (the quota was
 	// spent and not exceeded). latency is that attempt's duration.
 	OnSuccess func(latency time.Duration)
+	// OnFailure is called after every other attempt: an error that is not
+	// a throttle, a timeout, a reset, a cancellation. With OnThrottle and
+	// OnSuccess it ends every attempt that Wait let start, so a caller can
+	// count the calls in flight.
+	OnFailure func()
 	// Sleep waits d or until ctx is done (default: a timer).
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Rand returns a uniform number in [0,1) for the jitter.
@@ -76,6 +81,7 @@ func Do(ctx context.Context, l Loop, call func(ctx context.Context) error) Resul
 		res.MaybeExecuted = res.MaybeExecuted || d.MaybeExecuted
 		res.RequestID = RequestID(err)
 		if ctx.Err() != nil {
+			l.OnFailure()
 			return res.canceled(ctx, err)
 		}
 		res.Class, res.Code, res.Err = d.Class, d.Code, wrapOnce(d, err)
@@ -87,7 +93,9 @@ func Do(ctx context.Context, l Loop, call func(ctx context.Context) error) Resul
 			l.OnSuccess(latency)
 			return res
 		case Retry:
+			l.OnFailure()
 		default:
+			l.OnFailure()
 			return res
 		}
 		if attempt >= l.Policy.MaxAttempts {
@@ -142,6 +150,9 @@ func (l Loop) withDefaults() Loop {
 	}
 	if l.OnSuccess == nil {
 		l.OnSuccess = func(time.Duration) {}
+	}
+	if l.OnFailure == nil {
+		l.OnFailure = func() {}
 	}
 	if l.Sleep == nil {
 		l.Sleep = Sleep

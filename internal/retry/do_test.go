@@ -306,3 +306,45 @@ func TestSleep(t *testing.T) {
 		t.Errorf("zero Sleep = %v", err)
 	}
 }
+
+// TestDo_EveryAttemptEndsInOneHook: each attempt that Wait let start ends
+// in exactly one of OnSuccess, OnThrottle and OnFailure, so a meter over
+// them (internal/timeline) counts the calls in flight back to zero.
+func TestDo_EveryAttemptEndsInOneHook(t *testing.T) {
+	tests := []struct {
+		name string
+		errs []error
+	}{
+		{name: "success", errs: nil},
+		{name: "throttles then success", errs: []error{errThrottle, errThrottle}},
+		{name: "internal errors then success", errs: []error{errInternal, errReset}},
+		{name: "permanent", errs: []error{errInvalid}},
+		{name: "not found", errs: []error{errNotFound}},
+		{name: "out of attempts", errs: []error{errInternal, errInternal, errInternal, errInternal, errInternal, errInternal, errInternal, errInternal, errInternal, errInternal}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var h harness
+			l := h.loop(IAM)
+			failures := 0
+			l.OnFailure = func() { failures++ }
+			call, _ := script(tc.errs...)
+			res := Do(context.Background(), l, call)
+			if ended := len(h.successes) + h.throttles + failures; ended != h.waits || ended != res.Attempts {
+				t.Fatalf("waits %d, attempts %d, ended %d (ok %d, throttled %d, failed %d)",
+					h.waits, res.Attempts, ended, len(h.successes), h.throttles, failures)
+			}
+		})
+	}
+	t.Run("cancelled during the call", func(t *testing.T) {
+		var h harness
+		l := h.loop(IAM)
+		failures := 0
+		l.OnFailure = func() { failures++ }
+		ctx, cancel := context.WithCancel(context.Background())
+		Do(ctx, l, func(context.Context) error { cancel(); return errInternal })
+		if failures != 1 || h.waits != 1 {
+			t.Fatalf("failures %d waits %d, want 1 and 1", failures, h.waits)
+		}
+	})
+}

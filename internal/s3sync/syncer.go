@@ -3,21 +3,9 @@ package s3sync
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
-	"regexp"
-	"strings"
 	"sync"
 	"time"
 )
-
-// IntentLog is the method set of batch.IntentLog, which Syncer.Intents
-// wraps (this package does not import batch).
-type IntentLog interface {
-	Intent(row int, read string) error
-	Sync() error
-}
 
 // SyncOptions tune a Syncer. The zero value of each field means its default.
 type SyncOptions struct {
@@ -216,34 +204,6 @@ func (y *Syncer) setFatal(err error) {
 	}
 }
 
-// Intents wraps a checkpoint's intent log: an intent counts as written only
-// once it is in S3. What is not in S3 does not exist for the next pod, so a
-// mutating call must not start before its intent is uploaded. Because a
-// worker's previous outcome is written before it journals its next intent,
-// the same upload carries that outcome too: at most one row per worker has
-// its intent in S3 and its outcome not.
-func (y *Syncer) Intents(inner IntentLog) IntentLog { return &intentLog{inner: inner, y: y} }
-
-type intentLog struct {
-	inner IntentLog
-	y     *Syncer
-}
-
-func (l *intentLog) Intent(row int, read string) error {
-	if err := l.y.Check(); err != nil {
-		return err
-	}
-	if err := l.inner.Intent(row, read); err != nil {
-		return err
-	}
-	if err := l.y.Durable(); err != nil {
-		return fmt.Errorf("upload checkpoint: %w", err)
-	}
-	return nil
-}
-
-func (l *intentLog) Sync() error { return l.inner.Sync() }
-
 // flush uploads archived files, then every mirror, in parallel.
 func (y *Syncer) flush(ctx context.Context) error {
 	if err := y.Check(); err != nil {
@@ -267,75 +227,6 @@ func (y *Syncer) flush(ctx context.Context) error {
 		y.setFatal(err)
 	}
 	return err
-}
-
-// archiveSuffix is what checkpoint.Archive adds to a name: a UTC timestamp,
-// and -N when that name was taken.
-var archiveSuffix = regexp.MustCompile(`^\.\d{8}T\d{6}Z(-\d+)?$`)
-
-// uploadArchives copies the files archived beside the mirrored ones to S3,
-// beside the mirrored objects, before the mirrors' new content replaces the
-// old: S3 never loses a run that was archived locally. An archive is never
-// overwritten (If-None-Match); an object already there of the same size is
-// taken for this file's earlier upload.
-func (y *Syncer) uploadArchives(ctx context.Context) error {
-	for _, m := range y.mirrors {
-		dir, base := filepath.Dir(m.local), filepath.Base(m.local)
-		ents, err := os.ReadDir(dir)
-		if err != nil {
-			return fmt.Errorf("list archives: %w", err)
-		}
-		for _, e := range ents {
-			suffix, ok := strings.CutPrefix(e.Name(), base)
-			path := filepath.Join(dir, e.Name())
-			if !ok || !archiveSuffix.MatchString(suffix) || y.isArchived(path) {
-				continue
-			}
-			if err := y.uploadArchive(ctx, path, m.url.With(suffix)); err != nil {
-				return err
-			}
-			y.mu.Lock()
-			y.archived[path] = true
-			y.mu.Unlock()
-			y.s.log.Info("archived the previous run in S3", "object", m.url.With(suffix).String())
-		}
-	}
-	return nil
-}
-
-func (y *Syncer) isArchived(path string) bool {
-	y.mu.Lock()
-	defer y.mu.Unlock()
-	return y.archived[path]
-}
-
-func (y *Syncer) uploadArchive(ctx context.Context, path string, u URL) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("upload archive: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("upload archive: %w", err)
-	}
-	for i := 0; i < 10; i++ {
-		dst := u
-		if i > 0 {
-			dst = u.With(fmt.Sprintf("-s3-%d", i))
-		}
-		_, err := y.s.put(ctx, dst, f, fi.Size(), cond{ifNoneMatch: true}, nil)
-		if !errors.Is(err, ErrPrecondition) {
-			if err != nil {
-				return fmt.Errorf("upload archive: %w", err)
-			}
-			return nil
-		}
-		if o, herr := y.s.head(ctx, dst); herr == nil && o.Size == fi.Size() {
-			return nil
-		}
-	}
-	return fmt.Errorf("upload archive %s: every name is taken", u)
 }
 
 // stopLoop stops the background uploads and waits for them to end.

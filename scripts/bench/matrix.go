@@ -88,6 +88,7 @@ type contender struct {
 	calls, throttled   int
 	prodOK, prodFailed int
 	timeline           []string
+	rates              []float64 // calls per second, for the charts (charts.go)
 }
 
 // result is the job as the simulator would have reported it, so that the
@@ -111,6 +112,7 @@ type liveResult struct {
 	oracle   sim.Summary
 	goal     sim.Goal
 	miss     string // "" when cogsweep met every goal
+	cellN    int    // the cell's number in liveMatrix
 }
 
 func (r liveResult) ideal() time.Duration { return r.sc.Ideal() }
@@ -124,16 +126,16 @@ func (r liveResult) deadline() time.Duration {
 }
 
 func (b *bench) hiddenQuota(ctx context.Context) error {
-	cells := liveMatrix()
+	cells, ns := pickCell(liveMatrix(), b.cell)
 	if b.quick {
-		cells = cells[:liveParallel]
+		cells = cells[:min(liveParallel, len(cells))]
 	}
 	// The oracle first: it is the simulator's and takes well under a
 	// second, and it sets each job's deadline.
 	oracle := sim.NewOracle()
 	results := make([]liveResult, len(cells))
 	for i, c := range cells {
-		r := liveResult{cell: c, sc: c.Scenario(1, pace.DefaultSpread)}
+		r := liveResult{cell: c, sc: c.Scenario(1, pace.DefaultSpread), cellN: ns[i]}
 		for seed := uint64(1); seed <= oracleSeeds; seed++ {
 			res, _ := oracle.Run(c.Scenario(seed, pace.DefaultSpread))
 			r.oracle.Add(res)
@@ -177,7 +179,7 @@ func (b *bench) hiddenQuota(ctx context.Context) error {
 		}
 	}
 	b.judgeLive(results)
-	return nil
+	return b.writeCharts(results)
 }
 
 // liveCell runs cogsweep and the peer side by side, each on its own fake
@@ -244,7 +246,8 @@ func (b *bench) liveJob(ctx context.Context, name string, n int, r *liveResult, 
 	prodCtx, stopProd := context.WithCancel(ctx)
 	defer stopProd()
 	var timeline []string
-	prodDone, tlDone := make(chan struct{}), make(chan struct{})
+	var rates []float64
+	prodDone, tlDone, ratesDone := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	started := false
 	p, err := runProc(jobCtx, dir, bin, args, func() {
 		started = true
@@ -259,15 +262,17 @@ func (b *bench) liveJob(ctx context.Context, name string, n int, r *liveResult, 
 				timeline = sample(prodCtx, f)
 			}
 		}()
+		go func() { defer close(ratesDone); rates = sampleRates(prodCtx, f) }()
 	})
 	stopProd()
 	if started {
 		<-prodDone
 		<-tlDone
+		<-ratesDone
 	}
 	c := contender{name: name, wall: p.wall, done: true,
 		calls: f.Calls("AdminDeleteUser"), throttled: f.Throttled(),
-		prodOK: f.ProductionServed(), prodFailed: f.ProductionThrottled(), timeline: timeline}
+		prodOK: f.ProductionServed(), prodFailed: f.ProductionThrottled(), timeline: timeline, rates: rates}
 	if err != nil {
 		if jobCtx.Err() == nil || ctx.Err() != nil {
 			return contender{}, err

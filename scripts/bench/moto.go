@@ -4,77 +4,40 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/cogsweep/cogsweep/internal/emulator"
 )
 
-// motoServer is a moto_server child process.
+// motoServer is a moto_server child process, started as the integration
+// tests start it (internal/emulator).
 type motoServer struct {
-	cmd *exec.Cmd
+	m   *emulator.Moto
 	url string
 }
 
 // startMoto starts moto_server on a free loopback port and waits until it
-// answers.
-func startMoto(ctx context.Context, dir string) (*motoServer, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// answers. dir is unused: the emulator keeps the child's output for its
+// errors.
+func startMoto(ctx context.Context, _ string) (*motoServer, error) {
+	m, err := emulator.LaunchMoto(ctx)
 	if err != nil {
 		return nil, err
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	logf, err := os.Create(filepath.Join(dir, "moto.log"))
-	if err != nil {
-		return nil, err
-	}
-	defer logf.Close()
-	cmd := exec.Command("moto_server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-	cmd.Env = childEnv()
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // stop the whole tree
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start moto_server: %w", err)
-	}
-	m := &motoServer{cmd: cmd, url: fmt.Sprintf("http://127.0.0.1:%d", port)}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(m.url + "/moto-api/")
-		if err == nil {
-			resp.Body.Close()
-			return m, nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			m.stop()
-			return nil, errors.New("moto_server did not answer within 30 s")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return &motoServer{m: m, url: m.URL()}, nil
 }
 
-func (m *motoServer) stop() {
-	_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = m.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
-		<-done
-	}
-}
+func (m *motoServer) stop() { _ = m.m.Stop() }
 
 // motoClient calls moto with the fake credentials, SDK retries off.
 func motoClient(url string) *cip.Client {
@@ -168,4 +131,67 @@ func loadAvg() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+func (b *bench) moto(ctx context.Context) error {
+	const parallel = 8
+	n := 300
+	if b.quick {
+		n = 40
+	}
+	if _, err := exec.LookPath("moto_server"); err != nil {
+		return errors.New("moto_server is not installed (pip install \"moto[server]\")")
+	}
+	if _, err := exec.LookPath("aws"); err != nil {
+		return errors.New("the aws CLI is not installed")
+	}
+	dir := filepath.Join(b.dir, "row5")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	m, err := startMoto(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer m.stop()
+	api := motoClient(m.url)
+	pool, err := createPool(ctx, api)
+	if err != nil {
+		return err
+	}
+	users := names("moto", n)
+	csv, list, err := writeInputs(dir, users)
+	if err != nil {
+		return err
+	}
+
+	if err := createUsers(ctx, api, pool, users); err != nil {
+		return err
+	}
+	script := fmt.Sprintf("xargs -P %d -I{} %s --endpoint-url %s cognito-idp admin-delete-user --user-pool-id %s --username {} < %s",
+		parallel, awsCLI(), m.url, pool, list)
+	cli, err := runProc(ctx, dir, "bash", []string{"-c", script}, nil)
+	if err != nil {
+		return err
+	}
+	if left, err := countUsers(ctx, api, pool); err != nil || left != 0 {
+		return fmt.Errorf("aws CLI left %d users (%v)", left, err)
+	}
+
+	if err := createUsers(ctx, api, pool, users); err != nil {
+		return err
+	}
+	cs, err := runProc(ctx, dir, b.cogsweep, cogsweepDelete(pool, csv, m.url, "--rate", "1000", "--concurrency", fmt.Sprint(parallel)), nil)
+	if err != nil {
+		return err
+	}
+	if left, err := countUsers(ctx, api, pool); err != nil || left != 0 {
+		return fmt.Errorf("cogsweep left %d users (%v)", left, err)
+	}
+	speed := cli.wall.Seconds() / cs.wall.Seconds()
+	b.add(row{n: "5", what: fmt.Sprintf("peer on moto_server: %d deletes, `aws cognito-idp admin-delete-user` via `xargs -P %d` vs cogsweep `--rate 1000 --concurrency %d`: aws CLI time / cogsweep time",
+		n, parallel, parallel),
+		value: fmt.Sprintf("%.1f s / %.1f s (%.0f vs %.0f rows/s)", cli.wall.Seconds(), cs.wall.Seconds(), float64(n)/cli.wall.Seconds(), float64(n)/cs.wall.Seconds()),
+		ratio: fmt.Sprintf("%.1fx faster", speed), goal: ">= 1", pass: mark(speed >= 1)})
+	return nil
 }

@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"context"
+	"errors"
+
+	"github.com/cogsweep/cogsweep/internal/batch"
+	"github.com/cogsweep/cogsweep/internal/timeline"
+)
+
+// startTimeline opens the run's timeline beside its checkpoint and puts a
+// meter around each of the job's limiters; nil when the run keeps none. A
+// timeline that cannot be opened is a warning: it is a picture of the run,
+// not part of its product. A checkpoint in S3 has none yet: its local copy
+// lives in a temporary directory that the run removes.
+func (r *run) startTimeline(ctx context.Context, job *batch.Job, resume bool) *timeline.Recorder {
+	if r.s3 != nil && r.s3.ckptURL != "" {
+		r.log.Debug("no timeline: the checkpoint is in S3")
+		return nil
+	}
+	tl, err := timeline.Open(timeline.PathFor(r.checkpointPath), timeline.Options{Resume: resume})
+	if err != nil {
+		r.log.Warn("the run keeps no timeline", "error", err)
+		return nil
+	}
+	meter := func(category string, l batch.Limiter) batch.Limiter {
+		if l == nil {
+			return nil
+		}
+		return tl.Meter(category, l)
+	}
+	job.Writes = meter("UserUpdate", job.Writes)
+	job.Reads = meter("UserRead", job.Reads)
+	job.Lists = meter("UserList", job.Lists)
+	if err := tl.Start(ctx); err != nil {
+		r.log.Warn("the run keeps no timeline", "error", err)
+		_ = tl.Close("")
+		return nil
+	}
+	return tl
+}
+
+// endTimeline ends the timeline's run with the run's status.
+func (r *run) endTimeline(tl *timeline.Recorder, runErr error) {
+	if tl == nil {
+		return
+	}
+	status := "finished"
+	switch {
+	case errors.Is(runErr, batch.ErrInterrupted):
+		status = "interrupted"
+	case runErr != nil:
+		status = "aborted"
+	}
+	if err := tl.Close(status); err != nil {
+		r.log.Warn("the timeline could not be written; the run's result is unaffected", "file", tl.Path(), "error", err)
+	}
+}
