@@ -159,8 +159,11 @@ func TestAuto_CutWhileProbingEstimatesOnset(t *testing.T) {
 	if math.Abs(s.Rate-0.95*s.WMax) > 0.01*s.WMax {
 		t.Errorf("plateau = %v, want about 95%% of %v", s.Rate, s.WMax)
 	}
-	// Flat around the plateau, then the probe speeds up: 10% above it
-	// Probe later, and more than that in the next Probe.
+	// With no level remembered from before a shrink (a probe's cut
+	// forgets it), the curve is flat around the plateau, then the probe
+	// speeds up: 10% above it Probe later, and more than that in the next
+	// Probe.
+	s.high = 0
 	probe := c.Config().Probe
 	plateauAt := 8040 * time.Millisecond
 	for c.Next(s, tk, at(plateauAt)).Rate < 0.95*s.WMax*0.9999 {
@@ -172,6 +175,59 @@ func TestAuto_CutWhileProbingEstimatesOnset(t *testing.T) {
 	p := 0.95 * s.WMax
 	if a-p > 0.01*p || b < 1.05*p || b > 1.11*p || d-b < b-p {
 		t.Errorf("plateau %v, +Probe/4 %v, +Probe %v, +2 Probe %v: want flat, then about 10%% up, then faster", p, a, b, d)
+	}
+}
+
+// TestAuto_ShrinkClimbsBackToSustainedLevel: production spikes under a
+// job that was answered at 18/s for 20 s; once the spike's cuts are over, the plateau is
+// held a while, then the rate climbs back in Recover to where it levelled
+// off before (Settle x the sustained 18/s), not along the probe's cubic
+// from the low plateau, which took 15 s to find a share grown fourfold.
+func TestAuto_ShrinkClimbsBackToSustainedLevel(t *testing.T) {
+	c := New(AutoConfig(25))
+	cfg := c.Config()
+	s := c.Start(t0)
+	now := time.Duration(0)
+	for now < 20*time.Second { // answered at 18/s, the rate capped there by the share
+		now += time.Second / 18
+		s = c.Next(s, ok, at(now))
+	}
+	// The spike: throttled at the plateau, and again a second and two
+	// later on the way back up (too soon for a sustained estimate).
+	for i := range 3 {
+		s = c.Next(s, thr, at(now+time.Duration(i)*time.Second))
+	}
+	if s.Cuts != 3 {
+		t.Fatalf("cuts = %d, want 3", s.Cuts)
+	}
+	sustained := (18*20 - cfg.Burst) / 20 // the first Burst calls came out of the full bucket
+	if math.Abs(s.high-sustained) > 0.1 {
+		t.Errorf("level remembered = %.2f, want the sustained %.2f", s.high, sustained)
+	}
+	cut := now + 2*time.Second
+	// The plateau the cut leads to, reached within Recover.
+	plateau := c.plateau(s)
+	flatAt := cut
+	for c.Next(s, tk, at(flatAt)).Rate < plateau*0.9999 {
+		flatAt += 10 * time.Millisecond
+	}
+	hold := cfg.Probe * 3 / 4
+	held := c.Next(s, tk, at(flatAt+hold-100*time.Millisecond)).Rate
+	back := c.Next(s, tk, at(flatAt+hold+cfg.Recover)).Rate
+	t.Logf("plateau %.2f, before the hold ends %.2f, Recover after it %.2f", plateau, held, back)
+	if held > plateau*1.01 {
+		t.Errorf("rate %.2f before the hold ends, want the plateau %.2f", held, plateau)
+	}
+	// (The flat point is found to within the cubic's flatness: a few
+	// percent early.)
+	if want := cfg.Settle * sustained; back < 0.95*want || back > want*1.001 {
+		t.Errorf("rate %.2f Recover after the hold, want back near %.2f (Settle x sustained)", back, want)
+	}
+	// A throttle on the way back is a probe's cut: the old level is
+	// stale and forgotten.
+	s = c.Next(s, thr, at(flatAt+hold+cfg.Recover/2))
+	if s.Cuts != 4 || s.high != 0 {
+		t.Errorf("after a throttle on the climb back: cuts %d, level remembered %.2f; want 4 and none", s.Cuts, s.high)
 	}
 }
 
