@@ -25,6 +25,3 @@ func ExitCode(err error) int { return run.ExitCode(err) }
 
 // usage wraps err as a UsageError: a command line problem, exit 2.
 func usage(err error) error { return &UsageError{Err: err} }
-
-// settleFailed is run's SettleError (kept for the exit-code tests).
-func settleFailed(runErr, err error) error { return &SettleError{Run: runErr, Err: err} }

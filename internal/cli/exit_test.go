@@ -42,3 +42,6 @@ func TestExitCode(t *testing.T) {
 		})
 	}
 }
+
+// settleFailed is run's SettleError, as the settle phase makes it.
+func settleFailed(runErr, err error) error { return &SettleError{Run: runErr, Err: err} }
