@@ -168,25 +168,34 @@ func (p *rowRun) mutate(read string) result {
 
 // do makes one retried call of the row and adds its attempts to the row's.
 func (p *rowRun) do(lim Limiter, fn callFn) retry.Result {
+	r, reqID := p.res.tally(p.callCtx, p.j.loop(p.dispatch, lim, p.kind), fn)
+	if reqID != "" {
+		p.res.rec.RequestID = reqID
+	}
+	return r
+}
+
+// tally makes one retried call under loop and adds its attempts, throttles
+// and retries to res. It returns the request id of the last answer, else
+// the one the final error carries ("" when neither has one).
+func (res *result) tally(ctx context.Context, loop retry.Loop, fn callFn) (retry.Result, string) {
 	var reqID string
-	r := retry.Do(p.callCtx, p.j.loop(p.dispatch, lim, p.kind), func(ctx context.Context) error {
+	r := retry.Do(ctx, loop, func(ctx context.Context) error {
 		id, err := fn(ctx)
 		if id != "" {
 			reqID = id
 		}
 		return err
 	})
-	p.res.calls += r.Attempts
-	p.res.throttles += r.Throttles
+	res.calls += r.Attempts
+	res.throttles += r.Throttles
 	if r.Attempts > 1 {
-		p.res.retries += r.Attempts - 1
+		res.retries += r.Attempts - 1
 	}
-	if reqID != "" {
-		p.res.rec.RequestID = reqID
-	} else if id := retry.RequestID(r.Err); id != "" {
-		p.res.rec.RequestID = id
+	if reqID == "" {
+		reqID = retry.RequestID(r.Err)
 	}
-	return r
+	return r, reqID
 }
 
 // finish settles the row with outcome o; r, when it failed, gives the

@@ -288,23 +288,7 @@ func (rs *resolution) settle(t task, names []string, more, hadPrior bool) result
 // call is one retried call made for the resolution; lim nil means no
 // limiter (DescribeUserPool, once per pool).
 func (rs *resolution) call(lim Limiter, fn callFn) retry.Result {
-	j := rs.j
-	var reqID string
-	r := retry.Do(rs.callCtx, j.loop(rs.dispatch, lim, retry.IAM), func(ctx context.Context) error {
-		id, err := fn(ctx)
-		if id != "" {
-			reqID = id
-		}
-		return err
-	})
-	rs.acc.calls += r.Attempts
-	rs.acc.throttles += r.Throttles
-	if r.Attempts > 1 {
-		rs.acc.retries += r.Attempts - 1
-	}
-	if reqID == "" {
-		reqID = retry.RequestID(r.Err)
-	}
+	r, reqID := rs.acc.tally(rs.callCtx, rs.j.loop(rs.dispatch, lim, retry.IAM), fn)
 	if reqID != "" {
 		// merge may copy it into a record process already scrubbed.
 		rs.acc.rec.RequestID = redact.RequestID(reqID)

@@ -37,7 +37,7 @@ func (p *plan) execute(ctx context.Context, store Storage, f *opened, a *admissi
 	completeAudit(f.header.Audit, a)
 	rw, err := report.OpenWriter(f.files.Report, f.header)
 	if err != nil {
-		return nil, usageIfSymlink(err)
+		return nil, UsageIfSymlink(err)
 	}
 	x := &executed{rw: rw, sink: &trackingSink{Writer: rw, have: f.state.Have}}
 	if _, err := f.journal.StartRun(); err != nil {

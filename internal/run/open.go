@@ -61,7 +61,7 @@ func (p *plan) open(ctx context.Context, store Storage) (*opened, error) {
 	}
 	if f.resume {
 		if f.state, err = files.load(p.scan.Rows, p.o.RetryFailed); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return f, usageIfSymlink(fmt.Errorf("resume: %w", err))
+			return f, UsageIfSymlink(fmt.Errorf("resume: %w", err))
 		}
 		p.noteDamage("report", files.Report, f.state.Corrupt, f.state.Torn,
 			"removed (a row whose only outcome was there is done again)")
@@ -160,9 +160,9 @@ func (r *run) noteDamage(what, path string, bad fsutil.BadLines, torn bool, effe
 	}
 }
 
-// usageIfSymlink makes a symlink refused at an open a usage error (exit 2):
+// UsageIfSymlink makes a symlink refused at an open a usage error (exit 2):
 // the operator has to remove the link, and running again changes nothing.
-func usageIfSymlink(err error) error {
+func UsageIfSymlink(err error) error {
 	if errors.Is(err, syscall.ELOOP) {
 		return usage(err)
 	}
@@ -176,6 +176,3 @@ func fileNonEmpty(path string) bool {
 
 // Interface check: the pipeline journals intents in the checkpoint.
 var _ batch.IntentLog = (*checkpoint.Journal)(nil)
-
-// UsageIfSymlink is usageIfSymlink for the commands outside a run.
-func UsageIfSymlink(err error) error { return usageIfSymlink(err) }

@@ -52,14 +52,11 @@ func withTag(path, tag string) string {
 	return strings.TrimSuffix(path, ext) + "." + tag + ext
 }
 
-// checkpointPathFor puts the checkpoint beside the report.
-func checkpointPathFor(report string) string {
+// CheckpointPathFor puts the checkpoint beside the report (where cogsweep
+// report also finds the timeline).
+func CheckpointPathFor(report string) string {
 	if strings.HasSuffix(report, ReportSuffix) {
 		return strings.TrimSuffix(report, ReportSuffix) + ".checkpoint"
 	}
 	return report + ".checkpoint"
 }
-
-// CheckpointPathFor is the checkpoint a run keeps beside report by default
-// (cogsweep report finds the timeline beside it).
-func CheckpointPathFor(report string) string { return checkpointPathFor(report) }

@@ -99,7 +99,7 @@ func (r *run) paths() (rep, ckpt string) {
 	}
 	ckpt = o.Checkpoint
 	if ckpt == "" {
-		ckpt = checkpointPathFor(rep)
+		ckpt = CheckpointPathFor(rep)
 	} else {
 		ckpt = r.tagged(ckpt)
 	}

@@ -45,7 +45,7 @@ func BenchmarkResumeStartup(b *testing.B) {
 	o.Input, o.UserPoolID = in, "us-east-1_BENCH0001"
 	o.Report = filepath.Join(dir, "big.disable.report.ndjson")
 	store := &localStorage{log: slog.New(slog.DiscardHandler)}
-	files := Files{Report: o.Report, Checkpoint: checkpointPathFor(o.Report)}
+	files := Files{Report: o.Report, Checkpoint: CheckpointPathFor(o.Report)}
 	newRun := func() *plan {
 		r := &plan{run: &run{o: o, env: Env{Getenv: func(string) string { return "" }}, log: slog.New(slog.DiscardHandler)}}
 		r.reportPath, r.checkpointPath, r.region = files.Report, files.Checkpoint, "us-east-1"

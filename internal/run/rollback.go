@@ -107,7 +107,7 @@ func auditPool(audit map[string]any) string {
 // report when there is one of the same run; a report copied elsewhere is
 // taken as it is.
 func checkSourceRun(path string, h report.Header) error {
-	cp := checkpointPathFor(path)
+	cp := CheckpointPathFor(path)
 	st, err := checkpoint.Status(cp)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
