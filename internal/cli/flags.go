@@ -2,32 +2,17 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
-	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/run"
 )
 
-// listFlag is a repeatable flag of comma-separated values.
-type listFlag []string
-
-func (s *listFlag) String() string { return strings.Join(*s, ",") }
-func (s *listFlag) Set(v string) error {
-	for _, p := range strings.Split(v, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			*s = append(*s, p)
-		}
-	}
-	return nil
-}
-
 // bind registers the flags of action a on fs.
-func bind(o *run.Options, fs *flag.FlagSet) {
+func bind(o *run.Options, fs *pflag.FlagSet) {
 	a := o.Action
 	fs.StringVar(&o.UserPoolID, "user-pool-id", o.UserPoolID, "the user pool (e.g. us-east-1_AbC123); a row's user_pool_id column wins")
 	if a == batch.Rollback {
@@ -57,7 +42,7 @@ func bind(o *run.Options, fs *flag.FlagSet) {
 	fs.BoolVar(&o.RetryFailed, "retry-failed", o.RetryFailed, "on resume, also retry rows that failed permanently")
 	fs.BoolVar(&o.DryRun, "dry-run", o.DryRun, "read each user and report what would be done; no mutating call")
 	if a.Destructive() {
-		fs.Var((*listFlag)(&o.ConfirmPools), "confirm-pool-id", "the pool id again, to confirm an irreversible action (repeatable)")
+		fs.Var((*listFlag)(&o.ConfirmPools), "confirm-pool-id", "the `pool` id again, to confirm an irreversible action (repeatable)")
 	}
 	if a == batch.Delete {
 		fs.Var(floatFlag{"max-fraction", &o.MaxFraction}, "max-fraction", "refuse to delete more than this `fraction` of a pool's users (DescribeUserPool's estimate; 1 turns it off); judged once, at the run's first start")
@@ -81,86 +66,43 @@ func envName(name string) string {
 	return "COGSWEEP_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 }
 
-// parse parses args into o. Flags given on the command line win over
-// COGSWEEP_* variables, which win over defaults.
-func parse(o *run.Options, fs *flag.FlagSet, args []string, getenv func(string) string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
+// parse completes o from the COGSWEEP_* variables once cobra has parsed
+// the command line into fs: flags given on the command line win over
+// variables, which win over defaults. It records each option's value and
+// source (flag, env:NAME, default) for the audit.
+func parse(o *run.Options, fs *pflag.FlagSet, getenv func(string) string) error {
+	src, err := bindEnv(fs, getenv)
+	for name, s := range src {
+		o.Sources[name] = s
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (flags only; see --help)", fs.Arg(0))
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	o.Values = map[string]string{}
+	fs.VisitAll(func(f *pflag.Flag) { o.Values[f.Name] = f.Value.String() })
+	return err
+}
+
+// bindEnv sets each flag of fs not given on the command line from its
+// COGSWEEP_* variable, and says where each flag's value came from.
+func bindEnv(fs *pflag.FlagSet, getenv func(string) string) (map[string]string, error) {
+	src := map[string]string{}
 	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		src := "default"
-		switch {
-		case set[f.Name]:
-			src = "flag"
-		case getenv(envName(f.Name)) != "":
-			if err := f.Value.Set(getenv(envName(f.Name))); err != nil {
+	fs.VisitAll(func(f *pflag.Flag) {
+		s := "default"
+		switch v := getenv(envName(f.Name)); {
+		case f.Changed:
+			s = "flag"
+		case v != "":
+			if err := f.Value.Set(v); err != nil {
 				errs = append(errs, fmt.Errorf("%s (--%s): %w", envName(f.Name), f.Name, err))
 			}
-			src = "env:" + envName(f.Name)
+			s = "env:" + envName(f.Name)
 		}
-		o.Sources[f.Name] = src
+		src[f.Name] = s
 	})
-	o.Values = map[string]string{}
-	fs.VisitAll(func(f *flag.Flag) { o.Values[f.Name] = f.Value.String() })
-	return errors.Join(errs...)
-}
-
-// floatFlag is a float64 flag that refuses NaN and infinities, whatever the
-// flag: no option of cogsweep means anything with them. Its errors name the
-// flag, for the COGSWEEP_* variables too.
-type floatFlag struct {
-	name string
-	p    *float64
-}
-
-func (f floatFlag) String() string {
-	if f.p == nil {
-		return ""
-	}
-	return strconv.FormatFloat(*f.p, 'g', -1, 64)
-}
-
-func (f floatFlag) Set(s string) error {
-	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return fmt.Errorf("--%s %q: want a finite number", f.name, s)
-	}
-	*f.p = v
-	return nil
-}
-
-// Get returns the value (flag.Getter).
-func (f floatFlag) Get() any { return *f.p }
-
-// rateFlag is --rate: a positive, finite number of requests per second, or
-// auto. It is checked as it is set, so that the error of a COGSWEEP_RATE
-// names the variable.
-type rateFlag struct{ p *string }
-
-func (f rateFlag) String() string {
-	if f.p == nil {
-		return ""
-	}
-	return *f.p
-}
-
-func (f rateFlag) Set(s string) error {
-	s = strings.TrimSpace(s)
-	if err := run.CheckRate(s); err != nil {
-		return err
-	}
-	*f.p = s
-	return nil
+	return src, errors.Join(errs...)
 }
 
 // bindSafety registers the safety flags that apply to the action.
-func bindSafety(o *run.Options, fs *flag.FlagSet) {
+func bindSafety(o *run.Options, fs *pflag.FlagSet) {
 	a := o.Action
 	if !a.AdminCapable() || a == batch.Rollback {
 		return
@@ -176,53 +118,15 @@ func bindSafety(o *run.Options, fs *flag.FlagSet) {
 	}
 }
 
-// durationFlag is a time.Duration flag that also takes days: "30d", "1.5d",
-// besides Go durations ("720h", "90m").
-type durationFlag struct{ d *time.Duration }
-
-func (f durationFlag) String() string {
-	if f.d == nil {
-		return ""
-	}
-	return run.FormatDuration(*f.d)
-}
-
-func (f durationFlag) Set(s string) error {
-	d, err := parseDuration(s)
-	if err != nil {
-		return err
-	}
-	*f.d = d
-	return nil
-}
-
-// parseDuration parses a non-negative duration: a Go duration, or a number
-// of days with a d suffix.
-func parseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	bad := fmt.Errorf("%q: want a duration such as 30d, 36h or 90m", s)
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		v, err := strconv.ParseFloat(n, 64)
-		// 290 years is about the most a time.Duration holds.
-		if err != nil || v < 0 || math.IsNaN(v) || v > 100000 {
-			return 0, bad
-		}
-		return time.Duration(v * float64(24*time.Hour)), nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, bad
-	}
-	return d, nil
-}
-func bindS3(o *run.Options, fs *flag.FlagSet) {
+// bindS3 registers the flags of s3:// paths.
+func bindS3(o *run.Options, fs *pflag.FlagSet) {
 	fs.StringVar(&o.S3EndpointURL, "s3-endpoint-url", o.S3EndpointURL, "S3 endpoint for s3:// paths (moto, MinIO; path-style addressing); AWS_ENDPOINT_URL_S3 also works")
 	fs.StringVar(&o.S3Region, "s3-region", o.S3Region, "region of the bucket of s3:// paths (default: the run's region)")
 	fs.DurationVar(&o.LeaseTTL, "lease-ttl", o.LeaseTTL, "lease of a checkpoint in S3: renewed every third of it; a run that finds it held waits until it expires (up to twice this)")
 }
 
 // bindIdentity registers --sts-endpoint-url and delete's --backup.
-func bindIdentity(o *run.Options, fs *flag.FlagSet) {
+func bindIdentity(o *run.Options, fs *pflag.FlagSet) {
 	fs.StringVar(&o.STSEndpointURL, "sts-endpoint-url", o.STSEndpointURL, "STS endpoint of the pre-flight's GetCallerIdentity (--endpoint-url is Cognito's only); AWS_ENDPOINT_URL_STS also works")
 	if o.Action == batch.Delete {
 		fs.StringVar(&o.Backup, "backup", o.Backup, "before each delete, append the user as AdminGetUser and AdminListGroupsForUser return it to this local NDJSON `file` (0600), durably: 2 UserRead calls per row, and the file holds personal data (README)")
