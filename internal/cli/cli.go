@@ -69,7 +69,6 @@ func newRoot(ctx context.Context, env Env) *cobra.Command {
 			writeRootHelp(env.Stderr, c, termWidth(env.Stderr))
 			return usage(errUsageShown)
 		},
-		SuggestionsMinimumDistance: 2,
 	}
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
@@ -89,17 +88,29 @@ func newRoot(ctx context.Context, env Env) *cobra.Command {
 	return root
 }
 
-// checkCommand refuses an unknown command before cobra parses the flags
-// after it against the top level's: "delet --rate 5" is an unknown
-// command, not an unknown flag.
+// checkCommand refuses an unknown command (or sub-command, or help topic)
+// before cobra parses the flags after it against its parent's: "delet
+// --rate 5" is an unknown command, not an unknown flag, and "help delet"
+// is not the top-level help.
 func checkCommand(root *cobra.Command, args []string) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") || strings.HasPrefix(args[0], "__") {
-		return nil // flags of the top level; cobra's hidden completion commands
+	if len(args) == 0 || strings.HasPrefix(args[0], "__") {
+		return nil // cobra's hidden completion commands
 	}
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
-	if c, _, err := root.Find(args[:1]); err == nil && c == root {
-		return unknownCommand(root, args[0])
+	if args[0] == "help" {
+		args = args[1:]
+	}
+	c := root
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") || !c.HasSubCommands() {
+			return nil
+		}
+		next, _, err := c.Find([]string{a})
+		if err != nil || next == c {
+			return unknownCommand(c, a)
+		}
+		c = next
 	}
 	return nil
 }

@@ -107,6 +107,12 @@ func TestCLI_BadCommandLineIsTwoLines(t *testing.T) {
 			want: []string{`cogsweep: invalid argument "many" for "--burst" flag: must be an integer`, "see cogsweep disable --help"}},
 		{name: "unknown command", args: []string{"disabel", "--input", "x.csv"},
 			want: []string{`cogsweep: unknown command "disabel" (did you mean disable?)`, "see cogsweep --help"}},
+		{name: "unknown flag after an unknown command", args: []string{"delet", "--rate", "5"},
+			want: []string{`cogsweep: unknown command "delet" (did you mean delete?)`, "see cogsweep --help"}},
+		{name: "unknown help topic", args: []string{"help", "delet"},
+			want: []string{`cogsweep: unknown command "delet" (did you mean delete?)`, "see cogsweep --help"}},
+		{name: "unknown shell", args: []string{"completion", "bsh"},
+			want: []string{`cogsweep: unknown command "bsh" (did you mean bash?)`, "see cogsweep completion --help"}},
 		{name: "-v of a sub-command", args: []string{"status", "-v"},
 			want: []string{`cogsweep: unknown shorthand flag: 'v' in -v`, "see cogsweep status --help"}},
 	}

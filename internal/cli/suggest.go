@@ -47,10 +47,11 @@ func flagError(c *cobra.Command, err error) error {
 	return e
 }
 
-// unknownCommand is the error of a command cogsweep does not have.
-func unknownCommand(root *cobra.Command, name string) error {
-	e := &cmdLineError{cmd: root, err: &UsageError{Err: fmt.Errorf("unknown command %q", name)}}
-	if s := root.SuggestionsFor(name); len(s) > 0 {
+// unknownCommand is the error of a command that parent does not have.
+func unknownCommand(parent *cobra.Command, name string) error {
+	e := &cmdLineError{cmd: parent, err: &UsageError{Err: fmt.Errorf("unknown command %q", name)}}
+	parent.SuggestionsMinimumDistance = 2 // cobra's own default, which SuggestionsFor does not apply
+	if s := parent.SuggestionsFor(name); len(s) > 0 {
 		e.hint = s[0]
 	}
 	return e
