@@ -14,17 +14,17 @@ import (
 // bind registers the flags of action a on fs.
 func bind(o *run.Options, fs *pflag.FlagSet) {
 	a := o.Action
-	fs.StringVar(&o.UserPoolID, "user-pool-id", o.UserPoolID, "the user pool (e.g. us-east-1_AbC123); a row's user_pool_id column wins")
+	fs.StringVar(&o.UserPoolID, "user-pool-id", o.UserPoolID, "the user `pool` (e.g. us-east-1_AbC123); a row's user_pool_id column wins")
 	if a == batch.Rollback {
-		fs.StringVar(&o.FromReport, "from-report", o.FromReport, "the report of the disable run to undo (required)")
+		fs.StringVar(&o.FromReport, "from-report", o.FromReport, "the `report` of the disable run to undo (required)")
 	} else {
-		fs.StringVar(&o.Input, "input", o.Input, "input file, s3://bucket/key, or - for stdin (CSV or NDJSON)")
+		fs.StringVar(&o.Input, "input", o.Input, "input `file`, s3://bucket/key, or - for stdin (CSV or NDJSON)")
 		fs.StringVar(&o.Format, "format", o.Format, "csv or ndjson (default: from the file extension; required for stdin)")
 		fs.Var(sizeFlag{"max-stdin-size", &o.MaxStdinSize}, "max-stdin-size", "the most of --input - copied aside, a `size` such as 4GiB; past it the run stops (exit 2)")
 	}
-	fs.StringVar(&o.Report, "report", o.Report, "report file or s3://bucket/key, NDJSON (default: <input>.<action>.report.ndjson in the current directory)")
-	fs.StringVar(&o.Checkpoint, "checkpoint", o.Checkpoint, "checkpoint file or s3://bucket/key (default: the report path with .checkpoint instead of .report.ndjson)")
-	fs.StringVar(&o.Summary, "summary", o.Summary, "also write the end-of-run summary as JSON to this file")
+	fs.StringVar(&o.Report, "report", o.Report, "report `file` or s3://bucket/key, NDJSON (default: <input>.<action>.report.ndjson in the current directory)")
+	fs.StringVar(&o.Checkpoint, "checkpoint", o.Checkpoint, "checkpoint `file` or s3://bucket/key (default: the report path with .checkpoint instead of .report.ndjson)")
+	fs.StringVar(&o.Summary, "summary", o.Summary, "also write the end-of-run summary as JSON to this `file`")
 	fs.Var(rateFlag{&o.Rate}, "rate", "UserUpdate requests per second for the whole job, a number `N` or auto (see README)")
 	fs.Var(floatFlag{"max-rate", &o.MaxRate}, "max-rate", "the `rate` ceiling of --rate auto, per second (the default UserUpdate quota is 25/s)")
 	fs.IntVar(&o.Burst, "burst", o.Burst, "token-bucket burst; 1 sends one call per gap, never a burst")
@@ -34,9 +34,9 @@ func bind(o *run.Options, fs *pflag.FlagSet) {
 	fs.DurationVar(&o.CallTimeout, "call-timeout", o.CallTimeout, "timeout of each call; an expired call counts as a transient failure")
 	fs.DurationVar(&o.UsageInterval, "usage-interval", o.UsageInterval, "how often --rate auto reads production's load from CloudWatch during the run (0: never)")
 	fs.DurationVar(&o.PreflightTimeout, "preflight-timeout", o.PreflightTimeout, "deadline of the whole pre-flight (STS, DescribeUserPool, guards, access check): past it the run stops, exit 4")
-	fs.StringVar(&o.Region, "region", o.Region, "AWS region (default: AWS_REGION / profile; else the pool id's prefix)")
-	fs.StringVar(&o.Profile, "profile", o.Profile, "AWS shared-config profile")
-	fs.StringVar(&o.EndpointURL, "endpoint-url", o.EndpointURL, "Cognito endpoint (moto, the local fake); AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER also works")
+	fs.StringVar(&o.Region, "region", o.Region, "AWS `region` (default: AWS_REGION / profile; else the pool id's prefix)")
+	fs.StringVar(&o.Profile, "profile", o.Profile, "AWS shared-config `profile`")
+	fs.StringVar(&o.EndpointURL, "endpoint-url", o.EndpointURL, "Cognito endpoint `URL` (moto, the local fake); AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER also works")
 	bindIdentity(o, fs)
 	fs.BoolVar(&o.Restart, "restart", o.Restart, "archive the checkpoint and report of an earlier run and start over")
 	fs.BoolVar(&o.RetryFailed, "retry-failed", o.RetryFailed, "on resume, also retry rows that failed permanently")
@@ -51,14 +51,14 @@ func bind(o *run.Options, fs *pflag.FlagSet) {
 	bindSafety(o, fs)
 	bindS3(o, fs)
 	if a == batch.DeleteAttributes {
-		fs.StringVar(&o.Attributes, "attributes", o.Attributes, "comma-separated attribute names to delete (custom ones as custom:name)")
+		fs.StringVar(&o.Attributes, "attributes", o.Attributes, "comma-separated attribute `names` to delete (custom ones as custom:name)")
 	}
 	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "auto, text or json (auto: text on a terminal, JSON otherwise)")
 	fs.StringVar(&o.Progress, "progress", o.Progress, "auto, bar, log or off (auto: a bar on a terminal, else a log line every 10s)")
-	fs.StringVar(&o.Shard, "shard", o.Shard, "run shard I of N (I/N, from 0): the rows whose user hashes to I; rates are divided by N")
+	fs.StringVar(&o.Shard, "shard", o.Shard, "run shard `I/N` (from 0): the rows whose user hashes to I; rates are divided by N")
 	fs.IntVar(&o.Shards, "shards", o.Shards, "number of shards; the index comes from --shard or JOB_COMPLETION_INDEX (Kubernetes Indexed Job)")
-	fs.StringVar(&o.Pushgateway, "pushgateway", o.Pushgateway, "Prometheus Pushgateway URL: push progress every 30s and the result at the end")
-	fs.StringVar(&o.PushgatewayJob, "pushgateway-job", o.PushgatewayJob, "job label of the pushed metrics (give each CronJob its own)")
+	fs.StringVar(&o.Pushgateway, "pushgateway", o.Pushgateway, "Prometheus Pushgateway `URL`: push progress every 30s and the result at the end")
+	fs.StringVar(&o.PushgatewayJob, "pushgateway-job", o.PushgatewayJob, "job `label` of the pushed metrics (give each CronJob its own)")
 }
 
 // envName is the environment variable that sets flag name.
@@ -120,14 +120,14 @@ func bindSafety(o *run.Options, fs *pflag.FlagSet) {
 
 // bindS3 registers the flags of s3:// paths.
 func bindS3(o *run.Options, fs *pflag.FlagSet) {
-	fs.StringVar(&o.S3EndpointURL, "s3-endpoint-url", o.S3EndpointURL, "S3 endpoint for s3:// paths (moto, MinIO; path-style addressing); AWS_ENDPOINT_URL_S3 also works")
-	fs.StringVar(&o.S3Region, "s3-region", o.S3Region, "region of the bucket of s3:// paths (default: the run's region)")
+	fs.StringVar(&o.S3EndpointURL, "s3-endpoint-url", o.S3EndpointURL, "S3 endpoint `URL` for s3:// paths (moto, MinIO; path-style addressing); AWS_ENDPOINT_URL_S3 also works")
+	fs.StringVar(&o.S3Region, "s3-region", o.S3Region, "`region` of the bucket of s3:// paths (default: the run's region)")
 	fs.DurationVar(&o.LeaseTTL, "lease-ttl", o.LeaseTTL, "lease of a checkpoint in S3: renewed every third of it; a run that finds it held waits until it expires (up to twice this)")
 }
 
 // bindIdentity registers --sts-endpoint-url and delete's --backup.
 func bindIdentity(o *run.Options, fs *pflag.FlagSet) {
-	fs.StringVar(&o.STSEndpointURL, "sts-endpoint-url", o.STSEndpointURL, "STS endpoint of the pre-flight's GetCallerIdentity (--endpoint-url is Cognito's only); AWS_ENDPOINT_URL_STS also works")
+	fs.StringVar(&o.STSEndpointURL, "sts-endpoint-url", o.STSEndpointURL, "STS endpoint `URL` of the pre-flight's GetCallerIdentity (--endpoint-url is Cognito's only); AWS_ENDPOINT_URL_STS also works")
 	if o.Action == batch.Delete {
 		fs.StringVar(&o.Backup, "backup", o.Backup, "before each delete, append the user as AdminGetUser and AdminListGroupsForUser return it to this local NDJSON `file` (0600), durably: 2 UserRead calls per row, and the file holds personal data (README)")
 	}
