@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bytes"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -58,6 +59,41 @@ func TestE2E_HelpOnStdout(t *testing.T) {
 			cmd.Stdout, cmd.Stderr = &out, &errb
 			if err := cmd.Run(); err != nil || !strings.Contains(out.String(), tt.want) || errb.Len() != 0 {
 				t.Fatalf("%v: stdout %.300q, stderr %q", err, out.String(), errb.String())
+			}
+		})
+	}
+}
+
+// On a terminal, help is wrapped to its width (read with x/term), not to
+// 80 columns: util-linux script(1) gives the binary a pseudo-terminal.
+func TestE2E_HelpFitsTheTerminal(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("no script(1)")
+	}
+	tests := []struct {
+		name string
+		cols int
+	}{
+		{name: "wide", cols: 120},
+		{name: "narrow", cols: 64},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sh := fmt.Sprintf("stty cols %d && %q delete --help", tt.cols, binary)
+			out, err := exec.Command("script", "-qec", sh, "/dev/null").Output()
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			widest := 0
+			for _, l := range strings.Split(strings.ReplaceAll(string(out), "\r", ""), "\n") {
+				// One word longer than the usage column may stick out.
+				if len(l) > tt.cols && !strings.Contains(l, "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER") {
+					t.Errorf("%d columns, wider than the terminal's %d: %q", len(l), tt.cols, l)
+				}
+				widest = max(widest, len(l))
+			}
+			if widest < tt.cols-10 {
+				t.Errorf("widest line %d columns: not wrapped to the terminal's %d", widest, tt.cols)
 			}
 		})
 	}
