@@ -3,9 +3,12 @@ package cli
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/cogsweep/cogsweep/internal/batch"
 )
 
 const rootAbout = `cogsweep disables, deletes and scrubs Amazon Cognito user-pool users in bulk, at a rate the account's quota allows, and can be killed and resumed at any time.`
@@ -33,7 +36,7 @@ func writeRootHelp(w io.Writer, root *cobra.Command, width int) {
 	}
 	for _, g := range root.Groups() {
 		fmt.Fprintf(w, "\n%s\n", g.Title)
-		for _, c := range root.Commands() {
+		for _, c := range byRank(root.Commands()) {
 			if c.GroupID == g.ID && c.IsAvailableCommand() {
 				fmt.Fprintln(w, hanging("  "+padRight(c.Name(), 19), c.Short, width))
 			}
@@ -57,4 +60,18 @@ func padRight(s string, n int) string {
 		return s + " "
 	}
 	return s + strings.Repeat(" ", n-len(s))
+}
+
+// byRank orders the actions as batch.Actions does (disable first, the
+// common case), then the other commands by name as cobra sorts them.
+func byRank(cmds []*cobra.Command) []*cobra.Command {
+	rank := func(c *cobra.Command) int {
+		if i := slices.Index(batch.Actions, batch.Action(c.Name())); i >= 0 {
+			return i
+		}
+		return len(batch.Actions)
+	}
+	out := slices.Clone(cmds)
+	slices.SortStableFunc(out, func(a, b *cobra.Command) int { return rank(a) - rank(b) })
+	return out
 }
