@@ -59,9 +59,6 @@ func decode(raw []byte) (Entry, bool) {
 // IndexOptions says which keys besides the username to index.
 type IndexOptions struct {
 	BySub, ByEmail bool
-	// Observe, when set, sees each user as a row of the backup's own
-	// order (the pre-pass of a restore of the whole backup).
-	Observe func(input.Row)
 }
 
 // Index is a scanned backup.
@@ -72,7 +69,8 @@ type Index struct {
 	bySub  map[string]int64 // nil unless asked
 	byMail map[string]int64 // lower-cased emails; nil unless asked
 
-	// Rows is the number of users (lines), SHA256 the file's hash up to
+	// Rows is the number of users (a user backed up twice, by a delete
+	// resumed after a kill, counts once), SHA256 the file's hash up to
 	// the last complete line, Pools the pools the lines name, Older the
 	// lines written by an older cogsweep, TornTail whether a torn last
 	// line was passed over.
@@ -100,14 +98,14 @@ func OpenIndex(path string, o IndexOptions) (*Index, error) {
 	if o.ByEmail {
 		x.byMail = map[string]int64{}
 	}
-	if err := x.scan(o.Observe); err != nil {
+	if err := x.scan(); err != nil {
 		f.Close()
 		return nil, err
 	}
 	return x, nil
 }
 
-func (x *Index) scan(observe func(input.Row)) error {
+func (x *Index) scan() error {
 	h := sha256.New()
 	lr := fsutil.NewLineReader(x.f, 0)
 	pools := map[string]bool{}
@@ -132,7 +130,6 @@ func (x *Index) scan(observe func(input.Row)) error {
 		if !ok {
 			return fmt.Errorf("backup %s line %d: %w (each line must be a user as delete --backup wrote it)", x.path, n, ErrNotBackup)
 		}
-		x.Rows++
 		if e.NoGroups || e.NoEnabled {
 			x.Older++
 		}
@@ -149,10 +146,8 @@ func (x *Index) scan(observe func(input.Row)) error {
 		if mail := e.Attributes["email"]; x.byMail != nil && mail != "" {
 			x.byMail[strings.ToLower(mail)] = off
 		}
-		if observe != nil {
-			observe(input.Row{N: x.Rows, Line: n, Username: e.Username})
-		}
 	}
+	x.Rows = len(x.byName)
 	x.SHA256 = hex.EncodeToString(h.Sum(nil))
 	return nil
 }
@@ -190,15 +185,19 @@ func (x *Index) Lookup(row input.Row) (Entry, bool, error) {
 }
 
 // Users reads the backup's users as rows, in its order, numbered from 1:
-// the rows of a restore of the whole backup.
-func (x *Index) Users() (input.Reader, error) {
-	if _, err := x.f.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("read backup %s: %w", x.path, err)
+// the rows of a restore of the whole backup. A user with several lines is
+// one row, at its last line (the copy Lookup returns). Each reader has its own file
+// handle: passes over the rows may overlap Lookups.
+func (x *Index) Users() (input.Reader, func(), error) {
+	f, err := os.Open(x.path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open backup: %w", err)
 	}
-	return &users{lr: fsutil.NewLineReader(x.f, 0)}, nil
+	return &users{x: x, lr: fsutil.NewLineReader(f, 0)}, func() { f.Close() }, nil
 }
 
 type users struct {
+	x    *Index
 	lr   *fsutil.LineReader
 	n, l int
 }
@@ -209,7 +208,7 @@ func (u *users) Columns() input.Columns { return input.Columns{Username: true} }
 // (the run stopped); a torn tail is passed over, as the scan did.
 func (u *users) Next() (input.Row, error) {
 	for {
-		raw, _, complete, err := u.lr.Next()
+		raw, off, complete, err := u.lr.Next()
 		if err != nil {
 			return input.Row{}, err // io.EOF at the end
 		}
@@ -221,7 +220,7 @@ func (u *users) Next() (input.Row, error) {
 			continue
 		}
 		e, ok := decode(raw)
-		if !ok {
+		if !ok || u.x.byName[e.Username] != off {
 			continue
 		}
 		u.n++

@@ -61,8 +61,7 @@ func TestOpenIndex(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := writeBackup(t, []cognito.User{alice, bob}, tt.tail)
-			var seen []input.Row
-			x, err := OpenIndex(path, IndexOptions{BySub: true, ByEmail: true, Observe: func(r input.Row) { seen = append(seen, r) }})
+			x, err := OpenIndex(path, IndexOptions{BySub: true, ByEmail: true})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("OpenIndex error = %v, want %v", err, tt.wantErr)
 			}
@@ -70,16 +69,17 @@ func TestOpenIndex(t *testing.T) {
 				return
 			}
 			defer x.Close()
-			if x.Rows != tt.wantRows || len(seen) != tt.wantRows || x.Older != tt.wantOlder || x.TornTail != tt.wantTorn {
-				t.Errorf("rows %d (observed %d), older %d, torn %t; want %d, %d, %t", x.Rows, len(seen), x.Older, x.TornTail, tt.wantRows, tt.wantOlder, tt.wantTorn)
+			if x.Rows != tt.wantRows || x.Older != tt.wantOlder || x.TornTail != tt.wantTorn {
+				t.Errorf("rows %d, older %d, torn %t; want %d, %d, %t", x.Rows, x.Older, x.TornTail, tt.wantRows, tt.wantOlder, tt.wantTorn)
 			}
 			if len(x.Pools) != 1 || x.Pools[0] != "us-east-1_AbC123" {
 				t.Errorf("pools = %q", x.Pools)
 			}
-			rd, err := x.Users()
+			rd, closeRd, err := x.Users()
 			if err != nil {
 				t.Fatal(err)
 			}
+			defer closeRd()
 			var got []string
 			for {
 				r, err := rd.Next()
@@ -120,6 +120,16 @@ func TestIndex_Lookup(t *testing.T) {
 		{name: "sub of the first copy", row: input.Row{Sub: "11111111-1111-4111-8111-111111111111"}, wantOK: true, wantTeam: "blue"},
 		{name: "email in another case", row: input.Row{Email: "alice@example.COM"}, wantOK: true, wantTeam: "blue"},
 		{name: "unknown user", row: input.Row{Username: "zed"}},
+	}
+	if rd, closeRd, err := x.Users(); err != nil {
+		t.Fatal(err)
+	} else {
+		defer closeRd()
+		r, err := rd.Next()
+		_, end := rd.Next()
+		if err != nil || r.Username != "alice" || r.N != 1 || r.Line != 2 || !errors.Is(end, io.EOF) || x.Rows != 1 {
+			t.Errorf("Users() = %+v, %v, then %v (rows %d); want alice once, at her last line", r, err, end, x.Rows)
+		}
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
