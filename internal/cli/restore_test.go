@@ -3,8 +3,10 @@ package cli
 import (
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cogsweep/cogsweep/internal/fakecognito"
@@ -163,4 +165,171 @@ func checkRestored(t *testing.T, srv *fakecognito.Server, was fakecognito.User, 
 	if now.Sub == was.Sub || rec.OldSub != was.Sub || rec.NewSub != now.Sub {
 		t.Errorf("%s: subs old %s new %s in the report; were %s, are %s", was.Username, rec.OldSub, rec.NewSub, was.Sub, now.Sub)
 	}
+}
+
+// A backup that cannot be restored as asked is refused before any call
+// (exit 2): another pool's without --to-pool, a corrupt line, a report
+// given for a backup, users of two pools, a file that is not there.
+func TestRun_Restore_RefusedBeforeAnyCall(t *testing.T) {
+	awsEnv(t)
+	srv, url := fake(t, fakecognito.Options{}, 0)
+	seedRestorable(t, srv, 4)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	in := writeFile(t, dir, "leavers.csv", usersCSV(1, 4))
+	bk := filepath.Join(dir, "leavers.backup.ndjson")
+	deleteWithBackup(t, url, in, bk)
+	good := readFileString(t, bk)
+	otherPool := strings.ReplaceAll(good, testPool, "us-east-1_OTHER0001")
+	tests := []struct {
+		name    string
+		backup  string // the file's content; "" for no file
+		args    []string
+		wantErr string
+	}{
+		{name: "backup of another pool", backup: good, args: []string{"--user-pool-id", "us-east-1_OTHER0001"}, wantErr: "--to-pool"},
+		{name: "to-pool and user-pool-id disagree", backup: good, args: []string{"--user-pool-id", testPool, "--to-pool", "us-east-1_OTHER0001"}, wantErr: "different pools"},
+		{name: "corrupt line", backup: good + "{\"row\": 9, oops\n" + good, wantErr: "line 5"},
+		{name: "a report, not a backup", backup: readFileString(t, filepath.Join(dir, "leavers.delete.report.ndjson")), wantErr: "not a cogsweep backup"},
+		{name: "users of two pools", backup: good + otherPool, wantErr: "2 pools"},
+		{name: "no such file", wantErr: "no such file"},
+		{name: "stdin", backup: good, args: []string{"--from-backup", "-"}, wantErr: "local backup file"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, fmt.Sprintf("refused%d.ndjson", i))
+			if tt.backup != "" {
+				writeFile(t, dir, filepath.Base(path), tt.backup)
+			}
+			srv.Reset()
+			res := cogsweep(t.Context(), t, restoreArgs(url, path, tt.args...)...)
+			if res.code != ExitUsage || !strings.Contains(res.stderr, tt.wantErr) {
+				t.Fatalf("exit %d, want %d with %q\n%s", res.code, ExitUsage, tt.wantErr, res.stderr)
+			}
+			if st := srv.Stats(); len(st.Calls) != 0 {
+				t.Errorf("calls made before the refusal: %v", st.Calls)
+			}
+		})
+	}
+}
+
+// --input picks users of the backup by username, sub or email; a row the
+// backup does not hold is not_in_backup (exit 3). A dry run reads and
+// plans; --to-pool restores into another pool; --resend-invitation lets
+// Cognito invite the users.
+func TestRun_Restore_InputDryRunToPool(t *testing.T) {
+	awsEnv(t)
+	srv, url := fake(t, fakecognito.Options{}, 0)
+	before := seedRestorable(t, srv, 6)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	in := writeFile(t, dir, "leavers.csv", usersCSV(1, 6))
+	bk := filepath.Join(dir, "leavers.backup.ndjson")
+	deleteWithBackup(t, url, in, bk)
+	const newPool = "us-east-1_NEWPOOL01"
+	if err := srv.CreatePool(newPool, fakecognito.PoolOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pick := writeFile(t, dir, "pick.ndjson", fmt.Sprintf("{\"username\":%q}\n{\"sub\":%q}\n{\"email\":%q}\n{\"username\":\"nobody\"}\n",
+		userName(1), before[userName(2)].Sub, strings.ToUpper(before[userName(3)].Email)))
+	tests := []struct {
+		name        string
+		args        []string
+		report      string
+		wantCode    int
+		want        []report.Outcome // by input row
+		pool        string           // where the users must be after
+		invitations int
+	}{
+		{name: "dry run", args: []string{"--input", pick, "--dry-run"}, report: "pick.restore.plan.report.ndjson", wantCode: ExitRowProblems,
+			want: []report.Outcome{"would_restore", "would_restore", "would_restore", report.NotInBackup}},
+		{name: "into another pool, invited", args: []string{"--input", pick, "--to-pool", newPool, "--resend-invitation"}, report: "pick.restore.report.ndjson",
+			wantCode: ExitRowProblems, want: []report.Outcome{report.Restored, report.Restored, report.Restored, report.NotInBackup}, pool: newPool, invitations: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv.Reset()
+			res := cogsweep(t.Context(), t, restoreArgs(url, bk, tt.args...)...)
+			if res.code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\n%s", res.code, tt.wantCode, res.stderr)
+			}
+			_, recs := readReport(t, filepath.Join(dir, tt.report))
+			for i, want := range tt.want {
+				if got := recs[i+1]; got.Outcome != want {
+					t.Errorf("row %d: %s (%s), want %s", i+1, got.Outcome, got.Message, want)
+				}
+			}
+			if r := recs[2]; r.Username != userName(2) || r.Input != before[userName(2)].Sub || r.ResolvedBy != "backup" {
+				t.Errorf("row 2 names %q (input %q by %q), want %s found by its sub", r.Username, r.Input, r.ResolvedBy, userName(2))
+			}
+			if got := srv.Invitations(); got != tt.invitations {
+				t.Errorf("%d invitations, want %d", got, tt.invitations)
+			}
+			if tt.pool == "" {
+				if n := srv.UserCount(testPool) + srv.UserCount(newPool); n != 0 || srv.Executed("AdminCreateUser") != 0 {
+					t.Errorf("a dry run created users")
+				}
+				return
+			}
+			for i := 1; i <= 3; i++ {
+				if _, ok := srv.User(tt.pool, userName(i)); !ok {
+					t.Errorf("%s not in %s", userName(i), tt.pool)
+				}
+			}
+			if n := srv.UserCount(testPool); n != 0 {
+				t.Errorf("%d users restored into the backup's own pool", n)
+			}
+		})
+	}
+}
+
+func readFileString(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// A create whose answer is lost after it took effect (a reset after
+// sending) is not repeated blindly: the retry meets the user, finds the
+// backup's attributes and reports it restored, repeated; no row ends
+// already_exists for a user this job made.
+func TestRun_Restore_LostAnswerIsRepeated(t *testing.T) {
+	awsEnv(t)
+	const n = 20
+	srv, url := fake(t, fakecognito.Options{Seed: 11}, 0)
+	before := seedRestorable(t, srv, n)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	in := writeFile(t, dir, "leavers.csv", usersCSV(1, n))
+	bk := filepath.Join(dir, "leavers.backup.ndjson")
+	deleteWithBackup(t, url, in, bk)
+	if err := srv.DeleteGroup(testPool, "temp"); err != nil {
+		t.Fatal(err)
+	}
+	srv.Reset()
+	srv.SetFaultOps([]string{"AdminCreateUser"})
+	srv.SetResetAfterProb(0.5)
+
+	res := cogsweep(t.Context(), t, restoreArgs(url, bk)...)
+	if res.code != ExitOK {
+		t.Fatalf("restore exit %d\n%s", res.code, res.stderr)
+	}
+	_, recs := readReport(t, filepath.Join(dir, "leavers.backup.restore.report.ndjson"))
+	repeated := 0
+	for _, r := range recs {
+		checkRestored(t, srv, before[r.Username], r)
+		if r.Repeated {
+			repeated++
+		}
+	}
+	if repeated == 0 {
+		t.Fatal("no create was answered by a reset: the test exercised nothing")
+	}
+	if got := srv.Executed("AdminCreateUser"); got != n {
+		t.Errorf("%d creates took effect, want %d", got, n)
+	}
+	t.Logf("%d of %d rows restored with repeated:true", repeated, n)
 }
