@@ -174,8 +174,8 @@ func (f rateFlag) Set(s string) error {
 // bindSafety registers the safety flags that apply to the action.
 func bindSafety(o *run.Options, fs *flag.FlagSet) {
 	a := o.Action
-	if !a.AdminCapable() || a == batch.Rollback {
-		return
+	if !a.AdminCapable() || a == batch.Rollback || a == batch.Restore {
+		return // their users are not in the pool to be listed or protected
 	}
 	fs.Var((*listFlag)(&o.ProtectGroups), "protect-group", "never touch members of this `group` (repeatable): their rows end protected; members are listed once per pool (ListUsersInGroup)")
 	fs.StringVar(&o.ProtectFile, "protect-file", o.ProtectFile, "never touch the usernames in this `file`: one per line, or a CSV/NDJSON (by extension) with a username column")

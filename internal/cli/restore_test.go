@@ -333,3 +333,48 @@ func TestRun_Restore_LostAnswerIsRepeated(t *testing.T) {
 	}
 	t.Logf("%d of %d rows restored with repeated:true", repeated, n)
 }
+
+// Restore is a run like the others: --max-users refuses before any call
+// (exit 4), shards partition the backup's users and merge-reports joins
+// their reports, and the header's audit says where the pool came from.
+func TestRun_Restore_GuardsShardsAudit(t *testing.T) {
+	awsEnv(t)
+	const n = 12
+	srv, url := fake(t, fakecognito.Options{}, 0)
+	seedRestorable(t, srv, n)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	in := writeFile(t, dir, "leavers.csv", usersCSV(1, n))
+	bk := filepath.Join(dir, "leavers.backup.ndjson")
+	deleteWithBackup(t, url, in, bk)
+	srv.Reset()
+
+	res := cogsweep(t.Context(), t, restoreArgs(url, bk, "--max-users", "5")...)
+	if res.code != ExitAborted || !strings.Contains(res.stderr, "--max-users") || srv.Executed("AdminCreateUser") != 0 {
+		t.Fatalf("--max-users 5 on %d users: exit %d, %d created\n%s", n, res.code, srv.Executed("AdminCreateUser"), res.stderr)
+	}
+	var reports []string
+	for i := range 2 {
+		res := cogsweep(t.Context(), t, restoreArgs(url, bk, "--shard", fmt.Sprintf("%d/2", i))...)
+		if res.code != ExitOK {
+			t.Fatalf("shard %d: exit %d\n%s", i, res.code, res.stderr)
+		}
+		reports = append(reports, fmt.Sprintf("leavers.backup.restore.shard-%d-of-2.report.ndjson", i))
+	}
+	if res := cogsweep(t.Context(), t, append([]string{"merge-reports", "--output", "merged.ndjson"}, reports...)...); res.code != ExitOK {
+		t.Fatalf("merge-reports: exit %d\n%s", res.code, res.stderr)
+	}
+	h, recs := readReport(t, "merged.ndjson")
+	if c := countOutcomes(recs); len(recs) != n || c[report.Restored] != n {
+		t.Errorf("merged: %d rows, %v; want %d restored", len(recs), c, n)
+	}
+	if got := srv.Executed("AdminCreateUser"); got != n {
+		t.Errorf("%d creates over both shards, want %d", got, n)
+	}
+	h0, _ := readReport(t, reports[0])
+	opts, _ := h0.Audit["options"].(map[string]any)
+	pool, _ := opts["user-pool-id"].(map[string]any)
+	if h.Action != "restore" || pool["value"] != testPool || pool["source"] != "from-backup" {
+		t.Errorf("audit: action %q, user-pool-id %v; want the backup's pool, from-backup", h.Action, pool)
+	}
+}
