@@ -19,8 +19,8 @@ import (
 // Restore reads a backup back. The file is not loaded: one scan checks
 // every line and builds an index from each user's username (and, when an
 // --input names users by sub or email, from those) to the offset of its
-// line, which is read again when its row comes. The index costs the keys
-// plus about 50 bytes a user (Go map overhead and an int64 offset).
+// line, which is read again when its row comes. BenchmarkOpenIndex: 51
+// bytes of heap a user by username, 193 with sub and email too.
 
 // ErrNotBackup is returned for a file whose lines are not backup lines.
 var ErrNotBackup = errors.New("not a cogsweep backup")
@@ -32,14 +32,13 @@ type Entry struct {
 	NoGroups, NoEnabled bool
 }
 
-// wire is a line as read: pointers tell a field absent from false or empty.
+// wire is a line as read, in one pass: the pointers tell a field absent
+// from false or empty (they shadow Line's own).
 type wire struct {
-	Kind       string            `json:"kind"`
-	UserPoolID string            `json:"user_pool_id"`
-	Username   string            `json:"username"`
-	Enabled    *bool             `json:"enabled"`
-	Attributes map[string]string `json:"attributes"`
-	Groups     *[]string         `json:"groups"`
+	Kind string `json:"kind"`
+	Line
+	Enabled *bool     `json:"enabled"`
+	Groups  *[]string `json:"groups"`
 }
 
 // decode parses one line; ok is false for a line that is not a backed-up
@@ -49,11 +48,14 @@ func decode(raw []byte) (Entry, bool) {
 	if json.Unmarshal(raw, &w) != nil || w.Kind != "" || w.Username == "" || w.UserPoolID == "" || w.Attributes == nil {
 		return Entry{}, false
 	}
-	var l Line
-	if json.Unmarshal(raw, &l) != nil {
-		return Entry{}, false
+	e := Entry{Line: w.Line, NoGroups: w.Groups == nil, NoEnabled: w.Enabled == nil}
+	if w.Enabled != nil {
+		e.Enabled = *w.Enabled
 	}
-	return Entry{Line: l, NoGroups: w.Groups == nil, NoEnabled: w.Enabled == nil}, true
+	if w.Groups != nil {
+		e.Groups = *w.Groups
+	}
+	return e, true
 }
 
 // IndexOptions says which keys besides the username to index.
