@@ -96,14 +96,18 @@ func (p *rowRun) restore() result {
 		return p.finish(report.Failed, nil)
 	}
 	p.res.rec.OldSub = e.Attributes["sub"]
+	attrs := writable(e.Attributes)
+	if r := p.nameForCreate(attrs); r.Err != nil {
+		return p.failed(r)
+	}
 	if p.j.DryRun {
 		return p.restorePlan()
 	}
-	attrs := writable(e.Attributes)
 	u, res, settled := p.create(attrs)
 	if settled {
 		return res
 	}
+	p.renamed(u.Username)
 	p.res.rec.NewSub = u.Sub
 	var notes []string
 	if !e.Enabled || e.NoEnabled {
@@ -137,6 +141,53 @@ func (p *rowRun) restore() result {
 	}
 	p.res.rec.Message = strings.Join(notes, "; ")
 	return p.finish(report.Restored, nil)
+}
+
+// nameForCreate names the user as AdminCreateUser wants it: in a pool
+// whose users sign in with their email or phone number, the username is
+// Cognito's own (a UUID) and the create takes that attribute instead.
+func (p *rowRun) nameForCreate(attrs map[string]string) retry.Result {
+	j := p.j
+	if j.Lookups == nil {
+		return retry.Result{}
+	}
+	pools := j.Pools
+	if pools == nil {
+		pools = NewPoolCache()
+	}
+	var r retry.Result
+	pool, _ := pools.Get(p.t.Pool, func() (cognito.Pool, error) {
+		var pl cognito.Pool
+		r = p.do(nil, func(ctx context.Context) (string, error) {
+			var err error
+			pl, err = j.Lookups.DescribePool(ctx, p.t.Pool)
+			return "", err
+		})
+		return pl, r.Err
+	})
+	if r.Err != nil {
+		return r
+	}
+	for _, a := range pool.UsernameAttributes {
+		if v := attrs[a]; v != "" {
+			p.t.Username = v
+			return r
+		}
+	}
+	return r
+}
+
+// renamed makes the calls after the create, and the report, use the name
+// Cognito gave the user, when it is not the one asked for (a pool that
+// signs in by email); the backup's name stays as the row's input.
+func (p *rowRun) renamed(name string) {
+	if name == "" || name == p.t.Username {
+		return
+	}
+	if p.res.rec.Input == "" {
+		p.res.rec.Input, p.res.rec.ResolvedBy = p.res.rec.Username, "backup"
+	}
+	p.t.Username, p.res.rec.Username = name, name
 }
 
 // create makes the user. A name already taken is already_exists, unless
@@ -174,6 +225,7 @@ func (p *rowRun) create(attrs map[string]string) (u cognito.User, res result, se
 		return u, p.finish(report.AlreadyExists, nil), true
 	}
 	p.res.rec.Repeated = true // our earlier create made it
+	p.renamed(cur.Username)
 	return cur, res, false
 }
 

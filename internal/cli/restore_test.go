@@ -378,3 +378,49 @@ func TestRun_Restore_GuardsShardsAudit(t *testing.T) {
 		t.Errorf("audit: action %q, user-pool-id %v; want the backup's pool, from-backup", h.Action, pool)
 	}
 }
+
+// In a pool whose users sign in with their email, Cognito names each user
+// itself (a UUID): the create takes the email, and the state and groups go
+// to the user Cognito made, whose name the report gives.
+func TestRun_Restore_EmailUsernamePool(t *testing.T) {
+	awsEnv(t)
+	srv, url := fake(t, fakecognito.Options{}, 0)
+	const emailPool = "us-east-1_EMAIL0001"
+	if err := srv.CreatePool(emailPool, fakecognito.PoolOptions{UsernameAttributes: []string{"email"}}); err != nil {
+		t.Fatal(err)
+	}
+	subs := []string{"aaaaaaaa-0000-4000-8000-000000000001", "aaaaaaaa-0000-4000-8000-000000000002"}
+	for i, sub := range subs {
+		u := fakecognito.User{Username: sub, Sub: sub, Email: fmt.Sprintf("e%d@example.com", i), Disabled: i == 1, Groups: []string{"staff"},
+			Attributes: map[string]string{"custom:dept": "d"}}
+		if err := srv.AddUser(emailPool, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	in := writeFile(t, dir, "leavers.csv", "username\n"+subs[0]+"\n"+subs[1]+"\n")
+	bk := filepath.Join(dir, "leavers.backup.ndjson")
+	res := cogsweep(t.Context(), t, "delete", "--user-pool-id", emailPool, "--confirm-pool-id", emailPool, "--max-fraction", "1",
+		"--input", in, "--backup", bk, "--endpoint-url", url, "--progress", "off")
+	if res.code != ExitOK || srv.UserCount(emailPool) != 0 {
+		t.Fatalf("delete exit %d, %d users left\n%s", res.code, srv.UserCount(emailPool), res.stderr)
+	}
+	res = cogsweep(t.Context(), t, restoreArgs(url, bk)...)
+	if res.code != ExitOK {
+		t.Fatalf("restore exit %d\n%s", res.code, res.stderr)
+	}
+	_, recs := readReport(t, filepath.Join(dir, "leavers.backup.restore.report.ndjson"))
+	for _, r := range recs {
+		i := slices.Index(subs, r.Input)
+		u, ok := srv.User(emailPool, r.Username)
+		switch {
+		case r.Outcome != report.Restored || i < 0 || r.ResolvedBy != "backup":
+			t.Errorf("row %d: %s %q input %q (%s)", r.Row, r.Outcome, r.Username, r.Input, r.Message)
+		case !ok || u.Email != fmt.Sprintf("e%d@example.com", i) || u.Disabled != (i == 1) || !slices.Equal(u.Groups, []string{"staff"}) || u.Attributes["custom:dept"] != "d":
+			t.Errorf("row %d: user %q restored as %+v (present %t)", r.Row, r.Username, u, ok)
+		case r.Username == r.Input || r.NewSub != u.Sub:
+			t.Errorf("row %d: username %q new_sub %q; want Cognito's new name and sub %q", r.Row, r.Username, r.NewSub, u.Sub)
+		}
+	}
+}
