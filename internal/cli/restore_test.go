@@ -11,6 +11,7 @@ import (
 
 	"github.com/cogsweep/cogsweep/internal/fakecognito"
 	"github.com/cogsweep/cogsweep/internal/report"
+	"github.com/cogsweep/cogsweep/internal/timeline"
 )
 
 // seedRestorable fills the pool with n users carrying custom attributes,
@@ -370,6 +371,13 @@ func TestRun_Restore_GuardsShardsAudit(t *testing.T) {
 	}
 	if got := srv.Executed("AdminCreateUser"); got != n {
 		t.Errorf("%d creates over both shards, want %d", got, n)
+	}
+	tl, err := timeline.Read(timeline.PathFor("leavers.backup.restore.shard-0-of-2.checkpoint"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cats := tl.Runs[len(tl.Runs)-1].Categories; !slices.Contains(cats, "UserCreation") {
+		t.Errorf("timeline categories %q: the creates are not metered", cats)
 	}
 	h0, _ := readReport(t, reports[0])
 	opts, _ := h0.Audit["options"].(map[string]any)
