@@ -432,3 +432,31 @@ func TestRun_Restore_EmailUsernamePool(t *testing.T) {
 		}
 	}
 }
+
+// A line of an older cogsweep, without the enabled state and the groups,
+// comes back disabled and in no group, and its message says why; a torn
+// last line (a kill while delete wrote it) is passed over with a warning.
+func TestRun_Restore_OlderLineAndTornTail(t *testing.T) {
+	awsEnv(t)
+	srv, url := fake(t, fakecognito.Options{}, 0)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	older := fmt.Sprintf(`{"row":1,"user_pool_id":%q,"username":"olduser","attributes":{"sub":"bbbbbbbb-0000-4000-8000-000000000001","email":"old@example.com"}}`+"\n", testPool)
+	torn := fmt.Sprintf(`{"row":2,"user_pool_id":%q,"username":"torn`, testPool)
+	bk := writeFile(t, dir, "old.backup.ndjson", older+torn)
+	res := cogsweep(t.Context(), t, restoreArgs(url, bk)...)
+	if res.code != ExitOK || !strings.Contains(res.stderr, "torn line") {
+		t.Fatalf("exit %d, want 0 with a warning about the torn line\n%s", res.code, res.stderr)
+	}
+	_, recs := readReport(t, filepath.Join(dir, "old.backup.restore.report.ndjson"))
+	r := recs[1]
+	if len(recs) != 1 || r.Outcome != report.Restored || !strings.Contains(r.Message, "restored disabled") || !strings.Contains(r.Message, "none added") {
+		t.Fatalf("%d rows; row 1: %s (%s)", len(recs), r.Outcome, r.Message)
+	}
+	if u, ok := srv.User(testPool, "olduser"); !ok || !u.Disabled || len(u.Groups) != 0 || u.Email != "old@example.com" {
+		t.Errorf("olduser restored as %+v (present %t), want disabled, no group", u, ok)
+	}
+	if _, ok := srv.User(testPool, "torn"); ok {
+		t.Error("the torn line's user was created")
+	}
+}
