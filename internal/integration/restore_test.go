@@ -151,3 +151,36 @@ func snapshotUsers(t *testing.T, emu *emulator.Cognito, pool string, n int) map[
 	}
 	return out
 }
+
+// On moto, restore works with S3 as the other actions do: --input from
+// S3 picks users of a local backup, and the report and checkpoint are in
+// S3; the same command again finds the finished run and ends the same.
+func TestMoto_S3_Restore(t *testing.T) {
+	r := newS3Rig(t, 6, 4)
+	dir := t.TempDir()
+	cmd, out := r.command(dir, "delete", "--user-pool-id", r.pool, "--confirm-pool-id", r.pool, "--max-fraction", "1",
+		"--input", "s3://"+testBucket+"/hr/leavers.csv", "--report", "s3://"+testBucket+"/runs/leavers.delete.report.ndjson",
+		"--backup", "leavers.backup.ndjson")
+	if code := exitCode(t, cmd.Run()); code != 0 {
+		t.Fatalf("delete exit %d\n%s", code, out)
+	}
+	r.put("hr/wrongly-deleted.csv", "username\n"+r.users[1]+"\n"+r.users[5]+"\n")
+	args := []string{"restore", "--from-backup", "leavers.backup.ndjson", "--input", "s3://" + testBucket + "/hr/wrongly-deleted.csv",
+		"--report", "s3://" + testBucket + "/runs/wrongly-deleted.restore.report.ndjson"}
+	for i := range 2 {
+		cmd, out = r.command(dir, args...)
+		if code := exitCode(t, cmd.Run()); code != 3 { // users[5] was never deleted: not_in_backup
+			t.Fatalf("restore %d: exit %d, want 3\n%s", i, code, out)
+		}
+	}
+	recs := r.records(r.readBack("runs/wrongly-deleted.restore.report.ndjson"))
+	if len(recs) != 2 || recs[1].Outcome != report.Restored || recs[2].Outcome != report.NotInBackup {
+		t.Fatalf("report: %+v", recs)
+	}
+	if _, exists := r.m.UserEnabled(t, r.pool, r.users[1]); !exists {
+		t.Errorf("%s not restored", r.users[1])
+	}
+	if _, exists := r.m.UserEnabled(t, r.pool, r.users[0]); exists {
+		t.Errorf("%s restored though --input did not name it", r.users[0])
+	}
+}
