@@ -109,6 +109,12 @@ func (p *rowRun) restore() result {
 	}
 	p.renamed(u.Username)
 	p.res.rec.NewSub = u.Sub
+	return p.stateAndGroups(e)
+}
+
+// stateAndGroups gives a created user the backup's enabled state and its
+// groups, and settles the row restored.
+func (p *rowRun) stateAndGroups(e *backup.Entry) result {
 	var notes []string
 	if !e.Enabled || e.NoEnabled {
 		if r := p.do(p.j.Writes, func(ctx context.Context) (string, error) {
