@@ -78,4 +78,7 @@ var synopses = map[batch.Action]synopsis{
 	batch.Rollback: {"re-enable exactly the users a disable report says it disabled",
 		"Re-enable exactly the users that a disable run's report says it disabled. Users that were already disabled before that run (already_disabled) stay disabled; other lines end skipped. Pool and region default to the disable run's. Below, its own report is leavers.disable.rollback.report.ndjson.",
 		"cogsweep rollback --from-report leavers.disable.report.ndjson"},
+	batch.Restore: {"AdminCreateUser from a delete's --backup: attributes, groups, enabled state",
+		"Create again the users a delete --backup kept (AdminCreateUser, no invitation unless --resend-invitation), with their writable attributes, groups and enabled state. A user of that name in the pool is never overwritten (already_exists). --input picks users of the backup; the pool defaults to the backup's, and another needs --to-pool. Users sign in again only after a password reset.",
+		"cogsweep restore --from-backup leavers.backup.ndjson --input wrongly-deleted.csv"},
 }

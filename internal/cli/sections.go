@@ -19,7 +19,7 @@ var flagSections = []struct {
 }{
 	{"Input", []string{"user-pool-id", "input", "format", "from-report", "from-backup", "to-pool", "attributes",
 		"select", "created-before", "modified-before", "max-stdin-size", "shard", "shards", "resend-invitation"}},
-	{"Rate", []string{"rate", "max-rate", "burst", "read-rate", "list-rate", "concurrency", "max-attempts",
+	{"Rate", []string{"rate", "max-rate", "burst", "read-rate", "list-rate", "create-rate", "concurrency", "max-attempts",
 		"call-timeout", "usage-interval", "preflight-timeout"}},
 	{"Safety", []string{"dry-run", "confirm-pool-id", "max-fraction", "max-users", "protect-group", "protect-file",
 		"only-disabled-for", "backup", "restart", "retry-failed"}},
