@@ -178,8 +178,10 @@ func matrixMarkdown(results []cellResult) string {
 		"schedule, the run's ideal length and the network latency. The oracle is the best fixed rate per phase of the\n" +
 		"schedule that keeps production served >= 0.98, found in hindsight by search; where even it cannot meet the\n" +
 		"goals (time/ideal <= 1.10, production >= 0.98, job throttled <= 2%), the cell is oracle-bound and its goal is\n" +
-		"the oracle's time + 5% at the oracle's production. A time/ideal of 20 is a run cut off unfinished at 20x the\n" +
-		"ideal (a bucket one call deep: every rate that keeps production served is a crawl).\n\n")
+		"the oracle's time + 5% at the oracle's production. The oracle's runs go on until they finish (at most 100x the\n" +
+		"ideal: a bucket one call deep, where every rate that keeps production served is a crawl); the controller's go on\n" +
+		"until its goal's time, at least 20x the ideal, and one cut off there is counted unfinished.\n\n" +
+		"Other sets than the tuned one: `-args -matrix.seed 101` (seeds 101-108), `-args -matrix.quota 40`.\n\n")
 	b.WriteString("| depth | production | cells passed | auto: mean time/ideal | auto: mean production served | oracle: mean time/ideal | oracle: mean production served |\n")
 	b.WriteString("| --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, k := range order {
