@@ -90,6 +90,10 @@ func GoalFor(oracle Summary) Goal {
 	return g
 }
 
+// DefaultLimit is when, in multiples of its ideal time, a run that has
+// not finished is ended (Scenario.Limit 0).
+const DefaultLimit = 20
+
 // Limit is how long a controller's run of a cell whose ideal time is ideal
 // may go on: the default 20x, or as long as the goal allows where the
 // oracle itself is slower, so that a run is cut off only once it has

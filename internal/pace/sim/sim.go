@@ -14,10 +14,6 @@ import (
 	"time"
 )
 
-// DefaultLimit is when, in multiples of its ideal time, a run that has
-// not finished is ended.
-const DefaultLimit = 20
-
 // Pattern is how production's calls arrive at a given mean rate.
 type Pattern int
 
