@@ -234,9 +234,9 @@ func TestJob_FatalStopsDispatch(t *testing.T) {
 		names[i] = "user" + string(rune('a'+i%26)) + string(rune('a'+i/26))
 	}
 	_, err := j.Run(t.Context(), rows(names...))
-	var fe *FatalError
+	var fe *retry.FatalError
 	if !errors.As(err, &fe) || fe.Code != "AccessDeniedException" {
-		t.Fatalf("err %v, want a FatalError with the code", err)
+		t.Fatalf("err %v, want a retry.FatalError with the code", err)
 	}
 	if n := u.n("delete"); n > j.Concurrency {
 		t.Fatalf("%d calls after a fatal error, want at most %d in flight", n, j.Concurrency)
@@ -259,9 +259,9 @@ func TestJob_StreakOfTransientFailuresStops(t *testing.T) {
 		names[i] = "u" + string(rune('a'+i%26)) + string(rune('a'+i/26))
 	}
 	_, err := j.Run(t.Context(), rows(names...))
-	var fe *FatalError
+	var fe *retry.FatalError
 	if !errors.As(err, &fe) {
-		t.Fatalf("err %v, want a FatalError after a streak", err)
+		t.Fatalf("err %v, want a retry.FatalError after a streak", err)
 	}
 	if n := u.n("enable"); n > 6*j.Retry.MaxAttempts {
 		t.Fatalf("%d calls: the streak did not stop the run", n)

@@ -21,7 +21,7 @@ type rowRun struct {
 	a                 spec
 	t                 task
 	dispatch, callCtx context.Context
-	fail              func(*FatalError)
+	fail              func(*retry.FatalError)
 	kind              retry.Kind
 	start             time.Time
 	res               result
@@ -34,7 +34,7 @@ type rowRun struct {
 // process runs one row. dispatch ends waiting (limiter, backoff) when the run
 // stops; callCtx bounds the calls themselves, so a call already sent can
 // finish during the drain.
-func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*FatalError)) result {
+func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*retry.FatalError)) result {
 	p := &rowRun{j: j, a: j.Action.spec(), t: t, dispatch: dispatch, callCtx: callCtx, fail: fail,
 		kind: retry.IAM, start: j.now(), res: result{rec: j.record(t)}}
 	if t.Token != "" {
@@ -108,7 +108,7 @@ func (p *rowRun) keep(u cognito.User, have bool) (result, bool) {
 	r, err := p.j.backUp(p.do, p.t, u, have)
 	switch {
 	case err != nil:
-		p.fail(&FatalError{Code: "BackupWriteFailed", Row: p.t.row.N, Err: err})
+		p.fail(&retry.FatalError{Code: "BackupWriteFailed", Row: p.t.row.N, Err: err})
 		return p.finish(report.NotAttempted, nil), true
 	case r.Class == retry.NotFound && p.hadPrior && p.a.goneIsDone:
 		p.res.rec.Repeated = true // our earlier call reached it
@@ -141,7 +141,7 @@ func (p *rowRun) mutate(read string) result {
 		return call(ctx)
 	})
 	if intentErr != nil {
-		p.fail(&FatalError{Code: "CheckpointWriteFailed", Row: t.row.N, Err: intentErr})
+		p.fail(&retry.FatalError{Code: "CheckpointWriteFailed", Row: t.row.N, Err: intentErr})
 		return p.finish(report.NotAttempted, nil)
 	}
 	// The call may have run already: by an earlier run (an intent), or by

@@ -12,9 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/cogsweep/cogsweep/internal/backup"
-	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/checkpoint"
 	"github.com/cogsweep/cogsweep/internal/cognito"
+	"github.com/cogsweep/cogsweep/internal/retry"
 )
 
 // admission is admit's decision and what the pre-flight learnt on the way.
@@ -216,7 +216,7 @@ func (p *plan) dial(ctx context.Context) (Backend, *aws.Config, error) {
 		Region: p.region, Profile: p.o.Profile, MaxConns: 64, Log: p.log,
 	})
 	if err != nil {
-		return nil, nil, &batch.FatalError{Code: "ConfigError", Err: err}
+		return nil, nil, &retry.FatalError{Code: "ConfigError", Err: err}
 	}
 	return cognito.New(cfg, p.o.EndpointURL), &cfg, nil
 }

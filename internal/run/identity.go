@@ -74,13 +74,13 @@ func (r *plan) stsFailed(ctx context.Context, res retry.Result, local bool) erro
 	case ctx.Err() != nil:
 		return r.stopped(ctx, "STS GetCallerIdentity")
 	case !retry.Answered(res.Err) && res.Class.Transient():
-		return &batch.FatalError{Code: res.Code, Err: fmt.Errorf(
+		return &retry.FatalError{Code: res.Code, Err: fmt.Errorf(
 			"pre-flight: the STS endpoint did not answer GetCallerIdentity (%s, %d attempts): check the network and the endpoint (--endpoint-url, --sts-endpoint-url, AWS_ENDPOINT_URL_STS)", res.Code, res.Attempts)}
 	case local && res.Class != retry.Fatal:
 		r.log.Warn("the --endpoint-url serves no STS: the caller is unchecked (give --sts-endpoint-url to check it)", "error", res.Code)
 		return nil
 	}
-	return &batch.FatalError{Code: res.Code, Err: fmt.Errorf(
+	return &retry.FatalError{Code: res.Code, Err: fmt.Errorf(
 		"pre-flight: the AWS credentials do not work (STS GetCallerIdentity: %v): check --profile / AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, that a session token has not expired, and the STS endpoint (--sts-endpoint-url, AWS_ENDPOINT_URL_STS)", res.Err)}
 }
 
@@ -158,13 +158,13 @@ func (r *plan) checkAccessRow(ctx context.Context, a *admission, row input.Row, 
 			if a.caller != nil {
 				who = a.caller.ARN
 			}
-			return &batch.FatalError{Code: res.Code, Err: fmt.Errorf(
+			return &retry.FatalError{Code: res.Code, Err: fmt.Errorf(
 				"pre-flight: %s may not call cognito-idp:%s on user pool %s: add that action to its IAM policy (the run needs it; checked by reading the user of row %d)",
 				who, action, pool, row.N)}
 		case res.Code == "ResourceNotFoundException":
-			return &batch.FatalError{Code: res.Code, Err: fmt.Errorf("pre-flight: user pool %s (row %d) does not exist in %s", pool, row.N, region)}
+			return &retry.FatalError{Code: res.Code, Err: fmt.Errorf("pre-flight: user pool %s (row %d) does not exist in %s", pool, row.N, region)}
 		}
-		return &batch.FatalError{Code: res.Code, Err: fmt.Errorf("pre-flight: %s on user pool %s (row %d): %w", action, pool, row.N, res.Err)}
+		return &retry.FatalError{Code: res.Code, Err: fmt.Errorf("pre-flight: %s on user pool %s (row %d): %w", action, pool, row.N, res.Err)}
 	}
 	call := func(action string, fn func(ctx context.Context) error) error {
 		return refuse(action, r.pacer.Call(ctx, pacer.Control, fn))
@@ -182,7 +182,7 @@ func (r *plan) checkAccessRow(ctx context.Context, a *admission, row input.Row, 
 		case !exists && pool != r.o.UserPoolID:
 			return errPoolMissing
 		case !exists:
-			return &batch.FatalError{Code: "ResourceNotFoundException", Err: fmt.Errorf("pre-flight: user pool %s (row %d) does not exist in %s", pool, row.N, region)}
+			return &retry.FatalError{Code: "ResourceNotFoundException", Err: fmt.Errorf("pre-flight: user pool %s (row %d) does not exist in %s", pool, row.N, region)}
 		}
 		if desc.EmailSignIn() {
 			user = row.Email

@@ -205,11 +205,11 @@ func (r *run) selectError(ctx context.Context, res retry.Result) error {
 	case "InvalidParameterException":
 		return usage(fmt.Errorf("--select %q: Cognito refused the filter (the ListUsers syntax is attribute = \"value\", or ^= for a prefix): %v", o.Select, res.Err))
 	case "ResourceNotFoundException":
-		return &batch.FatalError{Code: res.Code, Err: fmt.Errorf("user pool %s does not exist (check --user-pool-id and --region)", o.UserPoolID)}
+		return &retry.FatalError{Code: res.Code, Err: fmt.Errorf("user pool %s does not exist (check --user-pool-id and --region)", o.UserPoolID)}
 	case "AccessDeniedException":
-		return &batch.FatalError{Code: res.Code, Err: fmt.Errorf("the credentials may not call cognito-idp:ListUsers on %s: --select needs it", o.UserPoolID)}
+		return &retry.FatalError{Code: res.Code, Err: fmt.Errorf("the credentials may not call cognito-idp:ListUsers on %s: --select needs it", o.UserPoolID)}
 	}
-	return &batch.FatalError{Code: res.Code, Err: fmt.Errorf("--select: ListUsers %s: %w", o.UserPoolID, res.Err)}
+	return &retry.FatalError{Code: res.Code, Err: fmt.Errorf("--select: ListUsers %s: %w", o.UserPoolID, res.Err)}
 }
 
 // commitManifest renames a new query over the manifest, now that the run

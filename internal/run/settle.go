@@ -10,6 +10,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/report"
+	"github.com/cogsweep/cogsweep/internal/retry"
 	"github.com/cogsweep/cogsweep/internal/target"
 )
 
@@ -117,7 +118,7 @@ func (p *plan) fillNotAttempted(src Source, sink *trackingSink, runErr error) er
 // notReached is the message of the rows a run did not reach.
 func notReached(runErr error) string {
 	msg := "not reached"
-	var fe *batch.FatalError
+	var fe *retry.FatalError
 	switch {
 	case errors.As(runErr, &fe):
 		msg = "not reached: the run stopped (" + fe.Code + ")"

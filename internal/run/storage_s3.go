@@ -13,6 +13,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/cognito"
 	"github.com/cogsweep/cogsweep/internal/input"
+	"github.com/cogsweep/cogsweep/internal/retry"
 	"github.com/cogsweep/cogsweep/internal/s3sync"
 )
 
@@ -50,7 +51,7 @@ func newStorage(ctx context.Context, o *Options, env Env, log *slog.Logger, s3Re
 	}
 	cfg, err := cognito.LoadAWSConfig(ctx, cognito.Config{Region: region, Profile: o.Profile, MaxConns: 8, Log: log})
 	if err != nil {
-		return nil, &batch.FatalError{Code: "ConfigError", Err: err}
+		return nil, &retry.FatalError{Code: "ConfigError", Err: err}
 	}
 	g := env.Getenv
 	// Path-style addressing whenever the endpoint is overridden: emulators
