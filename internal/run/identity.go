@@ -69,7 +69,7 @@ func (r *plan) checkCaller(ctx context.Context, a *admission) error {
 // the caller is unchecked and the run goes on. It did not answer (refused,
 // timed out, reset): exit 4, whatever the endpoint. Else the credentials do
 // not work. Decided by the error's type and code (retry), never its text.
-func (r *plan) stsFailed(ctx context.Context, res retry.Result, local bool) error {
+func (r *run) stsFailed(ctx context.Context, res retry.Result, local bool) error {
 	switch {
 	case ctx.Err() != nil:
 		return r.stopped(ctx, "STS GetCallerIdentity")

@@ -6,8 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/cogsweep/cogsweep/internal/timeline"
 	"strings"
+
+	"github.com/cogsweep/cogsweep/internal/timeline"
 
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/input"
@@ -114,7 +115,7 @@ func (p *plan) scanInput(ctx context.Context, store Storage) error {
 		return p.prepareRollback()
 	}
 	if o.Select != "" && o.Input == "" {
-		return p.presetSelection() // the query waits for the run's paths (selectUsers)
+		return nil // the query waits for the run's paths (selectUsers)
 	}
 	if err := p.openSource(ctx, store); err != nil {
 		return err

@@ -59,17 +59,18 @@ func manifestPathFor(report string) string {
 	return strings.TrimSuffix(report, ReportSuffix) + ".manifest.ndjson"
 }
 
-// presetSelection is prepareInput for --select before the query: it names
-// the report after the query (select-<hash>.<action>.report.ndjson) unless
-// --report names it, and sets the manifest's format. The query itself
-// waits for the run's paths (selectUsers).
-func (r *plan) presetSelection() error {
-	o := r.o
-	if o.Report == "" {
-		o.Report = o.selectName() + "." + string(o.Action) + ReportSuffix
+// presetSelection completes a --select run's options before the query: it
+// names the report after the query (select-<hash>.<action>.report.ndjson)
+// unless --report names it, and sets the manifest's format. The query
+// itself waits for the run's paths (selectUsers). It returns a copy: o is
+// left as it was.
+func presetSelection(o *Options) *Options {
+	c := o.clone()
+	if c.Report == "" {
+		c.Report = c.selectName() + "." + string(c.Action) + ReportSuffix
 	}
-	o.Format = string(input.NDJSON)
-	return nil
+	c.Format = string(input.NDJSON)
+	return c
 }
 
 // selectUsers makes a --select run's input. An unfinished run of the same

@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"errors"
+	"log/slog"
 
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/timeline"
@@ -41,7 +42,7 @@ func (r *plan) startTimeline(ctx context.Context, job *batch.Job, files Files, r
 }
 
 // endTimeline ends the timeline's run with the run's status.
-func (r *plan) endTimeline(tl *timeline.Recorder, runErr error) {
+func endTimeline(log *slog.Logger, tl *timeline.Recorder, runErr error) {
 	if tl == nil {
 		return
 	}
@@ -53,6 +54,6 @@ func (r *plan) endTimeline(tl *timeline.Recorder, runErr error) {
 		status = "aborted"
 	}
 	if err := tl.Close(status); err != nil {
-		r.log.Warn("the timeline could not be written; the run's result is unaffected", "file", tl.Path(), "error", err)
+		log.Warn("the timeline could not be written; the run's result is unaffected", "file", tl.Path(), "error", err)
 	}
 }
