@@ -82,7 +82,7 @@ func (r *plan) selectUsers(ctx context.Context, store Storage) error {
 	if o.Select == "" {
 		return nil
 	}
-	if strings.Contains(r.reportPath, "://") {
+	if !store.Local(r.reportPath) {
 		return usage(errors.New("--select keeps its manifest beside the report, which must then be a local file"))
 	}
 	s := &selection{manifest: manifestPathFor(r.reportPath)}

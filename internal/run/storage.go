@@ -23,6 +23,10 @@ type Storage interface {
 	// Check refuses, before any call, what Open would refuse later (a
 	// symlink where the run writes).
 	Check(files ...namedPath) error
+	// Local tells whether path is a file of the local file system, as
+	// the files a run writes beside its report by itself (a --select
+	// manifest) must be: this storage keeps no other.
+	Local(path string) bool
 	// Open takes the run's report and checkpoint for its whole life: a
 	// lock, or a lease (waiting for a dead holder's to expire), and the
 	// local files to work on.

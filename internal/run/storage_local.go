@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/fsutil"
@@ -23,6 +24,9 @@ var _ Storage = (*localStorage)(nil)
 func (l *localStorage) Input(_ context.Context, path string) (Source, error) {
 	return Source{Path: path}, nil
 }
+
+// Local is every path but a URL, which names no local file.
+func (l *localStorage) Local(path string) bool { return !strings.Contains(path, "://") }
 
 // Check refuses a symlink where the run writes: the opens refuse it too
 // (O_NOFOLLOW), but only after the run has begun.

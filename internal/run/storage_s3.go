@@ -86,6 +86,9 @@ func s3Paths(o *Options) (input, rep, ckpt bool, err error) {
 	return input, rep, ckpt, nil
 }
 
+// Local is a path that is no S3 address and that local storage would keep.
+func (s *s3Storage) Local(path string) bool { return !s3sync.IsURL(path) && s.local.Local(path) }
+
 // Input downloads an input in S3 into a spool that never has a name on
 // disk (input.Spool), so the pre-pass and the run read it like stdin
 // spooled. A missing or unreadable object is a usage error: no call has
