@@ -127,21 +127,13 @@ func (p *rowRun) keep(u cognito.User, have bool) (result, bool) {
 // is not a repeat.
 func (p *rowRun) mutate(read string) result {
 	j, t := p.j, p.t
-	call := p.a.call(j, t)
-	journaled := p.hadPrior || j.Intents == nil
-	var intentErr error
-	r := p.do(j.limiter(p.a.quota), func(ctx context.Context) (string, error) {
-		if !journaled {
-			if err := j.Intents.Intent(t.row.N, read); err != nil {
-				intentErr = err
-				return "", retry.Wrap(retry.Decision{Class: retry.Fatal, Code: "CheckpointWriteFailed"}, err)
-			}
-			journaled = true
-		}
-		return call(ctx)
-	})
-	if intentErr != nil {
-		p.fail(&retry.FatalError{Code: "CheckpointWriteFailed", Row: t.row.N, Err: intentErr})
+	loop := j.loop(p.dispatch, j.limiter(p.a.quota), p.kind)
+	if !p.hadPrior && j.Intents != nil {
+		loop.BeforeFirst = func() error { return j.Intents.Intent(t.row.N, read) }
+	}
+	r := p.doLoop(loop, p.a.call(j, t))
+	if r.Unsent != nil {
+		p.fail(&retry.FatalError{Code: "CheckpointWriteFailed", Row: t.row.N, Err: r.Unsent})
 		return p.finish(report.NotAttempted, nil)
 	}
 	// The call may have run already: by an earlier run (an intent), or by
@@ -168,7 +160,12 @@ func (p *rowRun) mutate(read string) result {
 
 // do makes one retried call of the row and adds its attempts to the row's.
 func (p *rowRun) do(lim Limiter, fn callFn) retry.Result {
-	r, reqID := p.res.tally(p.callCtx, p.j.loop(p.dispatch, lim, p.kind), fn)
+	return p.doLoop(p.j.loop(p.dispatch, lim, p.kind), fn)
+}
+
+// doLoop is do under a loop the caller completed.
+func (p *rowRun) doLoop(loop retry.Loop, fn callFn) retry.Result {
+	r, reqID := p.res.tally(p.callCtx, loop, fn)
 	if reqID != "" {
 		p.res.rec.RequestID = reqID
 	}
