@@ -6,6 +6,9 @@
 // internal errors, latency and connection resets. It also serves the
 // account-level reads of a run: STS GetCallerIdentity (sts.go), Service
 // Quotas (account.go) and CloudWatch's usage metrics (cloudwatch.go).
+//
+// It imports no cogsweep package, so that it shares no code with what it
+// fakes; tests, cmd/fakecognito and scripts/bench import it.
 package fakecognito
 
 import (

@@ -3,6 +3,10 @@
 //
 // The report is streamed, never held: one bit per row for the last-wins
 // pass, and at most MaxRows records of the rows that need a person.
+//
+// It may import report, timeline and chart; it reads the files it is named and
+// writes to an io.Writer. internal/run loads and writes pages for the command
+// line.
 package reportpage
 
 import (
