@@ -22,7 +22,6 @@ import (
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/pacer"
 	"github.com/cogsweep/cogsweep/internal/retry"
-	"github.com/cogsweep/cogsweep/internal/timeline"
 )
 
 // selection is a --select run's manifest: the users the query chose, as an
@@ -250,5 +249,8 @@ func (r *plan) archiveAlso(files Files) []string {
 	if s := r.sel; s != nil && s.temp != "" {
 		also = append(also, s.manifest)
 	}
-	return append(also, timeline.PathFor(files.Checkpoint))
+	if files.Timeline != "" {
+		also = append(also, files.Timeline)
+	}
+	return also
 }

@@ -50,9 +50,9 @@ type namedPath struct{ what, path string }
 type Files struct {
 	Report, Checkpoint string
 	Lock               *fsutil.LockedFile
-	// Scratch: the checkpoint is a local copy removed at Close (it is in
-	// S3), so nothing else should be kept beside it.
-	Scratch bool
+	// Timeline is the run's timeline, beside the checkpoint: a local file,
+	// or the local copy of one the storage keeps beside a checkpoint in S3.
+	Timeline string
 }
 
 // held is the files archived with the checkpoint that the run holds locked:

@@ -11,6 +11,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/fsutil"
 	"github.com/cogsweep/cogsweep/internal/report"
+	"github.com/cogsweep/cogsweep/internal/timeline"
 )
 
 // localStorage keeps a run's files on the local file system.
@@ -55,7 +56,7 @@ func (l *localStorage) Open(_ context.Context, rep, ckpt string) (Files, error) 
 		return Files{}, fmt.Errorf("lock report: %w", err)
 	}
 	l.lock = lf
-	return Files{Report: rep, Checkpoint: ckpt, Lock: lf}, nil
+	return Files{Report: rep, Checkpoint: ckpt, Lock: lf, Timeline: timeline.PathFor(ckpt)}, nil
 }
 
 // Start has nothing to start: a local file is durable once fsynced.

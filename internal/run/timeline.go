@@ -12,14 +12,13 @@ import (
 // startTimeline opens the run's timeline beside its checkpoint and puts a
 // meter around each of the job's limiters; nil when the run keeps none. A
 // timeline that cannot be opened is a warning: it is a picture of the run,
-// not part of its product. A checkpoint in S3 has none yet: its local copy
-// lives in a temporary directory that the run removes.
+// not part of its product. Beside a checkpoint in S3, the storage keeps it
+// in S3 too (files.Timeline is then its local copy).
 func (r *plan) startTimeline(ctx context.Context, job *batch.Job, files Files, resume bool) *timeline.Recorder {
-	if files.Scratch {
-		r.log.Debug("no timeline: the checkpoint is in S3")
-		return nil
+	if files.Timeline == "" {
+		return nil // the storage said why
 	}
-	tl, err := timeline.Open(timeline.PathFor(files.Checkpoint), timeline.Options{Resume: resume})
+	tl, err := timeline.Open(files.Timeline, timeline.Options{Resume: resume})
 	if err != nil {
 		r.log.Warn("the run keeps no timeline", "error", err)
 		return nil

@@ -3,6 +3,7 @@ package s3sync
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 )
@@ -19,6 +20,12 @@ type SyncOptions struct {
 	// CollectEvery is how often superseded segments are deleted (default
 	// 2 s).
 	CollectEvery time.Duration
+	// Side are mirrors of files that picture the run rather than make its
+	// product (the timeline): uploaded every Interval on their own and at
+	// the end like the others, under the same lease, but Durable never
+	// waits for them and their failures are logged, never returned, so
+	// they can neither slow nor stop a call.
+	Side []*Mirror
 }
 
 // ErrStopped is returned by Durable after the Syncer stopped.
@@ -37,6 +44,7 @@ type Syncer struct {
 
 	kick       chan struct{}
 	stop, done chan struct{}
+	sideDone   chan struct{} // closed when sideLoop ends
 	ctx        context.Context
 
 	mu       sync.Mutex
@@ -67,7 +75,7 @@ func (s *Store) NewSyncer(lease *Lease, mirrors []*Mirror, o SyncOptions) *Synce
 		o.CollectEvery = 2 * time.Second
 	}
 	return &Syncer{s: s, lease: lease, mirrors: mirrors, opts: o,
-		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), sideDone: make(chan struct{}),
 		archived: map[string]bool{}}
 }
 
@@ -84,7 +92,44 @@ func (y *Syncer) Start(ctx context.Context) error {
 	y.ctx, y.running = ctx, true
 	y.mu.Unlock()
 	go y.loop(ctx)
+	go y.sideLoop(ctx)
 	return nil
+}
+
+// sideLoop uploads the side mirrors every Interval until the stop.
+func (y *Syncer) sideLoop(ctx context.Context) {
+	defer close(y.sideDone)
+	if len(y.opts.Side) == 0 {
+		return
+	}
+	tick := time.NewTicker(y.opts.Interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-y.stop:
+			return
+		case <-tick.C:
+			y.syncSide(ctx, (*Mirror).Sync)
+		}
+	}
+}
+
+// syncSide brings the side mirrors' archives and content to S3 with sync
+// (Sync, or Settle at the end), while the lease is held; a failure is a
+// warning.
+func (y *Syncer) syncSide(ctx context.Context, sync func(*Mirror, context.Context) error) {
+	if len(y.opts.Side) == 0 || y.Check() != nil {
+		return
+	}
+	err := y.uploadArchives(ctx, y.opts.Side)
+	for _, m := range y.opts.Side {
+		if err == nil {
+			err = sync(m, ctx)
+		}
+	}
+	if err != nil {
+		y.s.log.Warn("could not upload the run's timeline to S3; the run goes on, and will try again", "err", err)
+	}
 }
 
 func (y *Syncer) loop(ctx context.Context) {
@@ -100,7 +145,7 @@ func (y *Syncer) loop(ctx context.Context) {
 			y.serve(ctx) // callers waiting when the stop came
 			return
 		case <-collect.C:
-			for _, m := range y.mirrors {
+			for _, m := range slices.Concat(y.mirrors, y.opts.Side) {
 				if err := m.Collect(ctx); err != nil {
 					y.s.log.Debug("could not delete superseded S3 segments; will try again later", "err", err)
 				}
@@ -209,7 +254,7 @@ func (y *Syncer) flush(ctx context.Context) error {
 	if err := y.Check(); err != nil {
 		return err
 	}
-	if err := y.uploadArchives(ctx); err != nil {
+	if err := y.uploadArchives(ctx, y.mirrors); err != nil {
 		return err
 	}
 	errs := make([]error, len(y.mirrors))
@@ -241,6 +286,7 @@ func (y *Syncer) stopLoop() {
 	close(y.stop)
 	if running {
 		<-y.done
+		<-y.sideDone
 	}
 }
 
@@ -253,13 +299,14 @@ func (y *Syncer) Finish(ctx context.Context) error {
 	if err := y.Check(); err != nil {
 		return err
 	}
-	if err := y.uploadArchives(ctx); err != nil {
+	if err := y.uploadArchives(ctx, y.mirrors); err != nil {
 		return err
 	}
 	var errs []error
 	for _, m := range y.mirrors {
 		errs = append(errs, m.Settle(ctx))
 	}
+	y.syncSide(ctx, (*Mirror).Settle)
 	if err := errors.Join(errs...); err != nil {
 		if errors.Is(err, ErrPrecondition) {
 			y.setFatal(err)
@@ -269,7 +316,7 @@ func (y *Syncer) Finish(ctx context.Context) error {
 	y.mu.Lock()
 	y.finished = true
 	y.mu.Unlock()
-	for _, m := range y.mirrors {
+	for _, m := range slices.Concat(y.mirrors, y.opts.Side) {
 		if err := m.Collect(ctx); err != nil {
 			y.s.log.Warn("could not delete S3 segments (harmless: the next run ignores them)", "err", err)
 		}
