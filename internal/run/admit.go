@@ -169,7 +169,7 @@ func (p *plan) confirm() (map[string]bool, error) {
 	if o.UserPoolID == "" || confirmed[o.UserPoolID] {
 		return confirmed, nil
 	}
-	if p.stdinIsTerminal() && o.Input != "-" {
+	if p.stdinIsTerminal() && p.input != "-" {
 		fmt.Fprintf(p.env.Stderr, "%s is irreversible. Type the pool id (%s) to confirm: ", o.Action, o.UserPoolID)
 		line, _ := readLine(p.env.Stdin)
 		if strings.TrimSpace(line) == o.UserPoolID {

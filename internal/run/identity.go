@@ -95,7 +95,7 @@ func (r *plan) openBackup() (*backup.Writer, error) {
 	if path == "" || r.o.Action != batch.Delete || r.o.DryRun {
 		return nil, nil
 	}
-	for _, own := range []string{r.reportPath, r.checkpointPath, r.o.Input} {
+	for _, own := range []string{r.reportPath, r.checkpointPath, r.input} {
 		if own != "" && samePath(path, own) {
 			return nil, usage(fmt.Errorf("--backup %s is the run's own input, report or checkpoint: give another file", path))
 		}

@@ -26,6 +26,10 @@ import (
 type plan struct {
 	*run
 
+	// input is the input the run reads: --input, a rollback's source
+	// report, or a --select run's manifest (the query's temporary file
+	// until open commits it).
+	input  string
 	src    Source // the input as scanned
 	format input.Format
 	scan   input.Summary
@@ -50,7 +54,7 @@ type plan struct {
 // --select query made, and the fingerprint of it all. store fetches an
 // input that is not a local file.
 func (r *run) plan(ctx context.Context, store Storage) (*plan, error) {
-	p := &plan{run: r}
+	p := &plan{run: r, input: r.o.Input}
 	if err := p.scanInput(ctx, store); err != nil {
 		return p, err
 	}
@@ -114,7 +118,7 @@ func (p *plan) scanInput(ctx context.Context, store Storage) error {
 	if o.Action == batch.Rollback {
 		return p.prepareRollback()
 	}
-	if o.Select != "" && o.Input == "" {
+	if o.Select != "" && p.input == "" {
 		return nil // the query waits for the run's paths (selectUsers)
 	}
 	if err := p.openSource(ctx, store); err != nil {
@@ -122,10 +126,10 @@ func (p *plan) scanInput(ctx context.Context, store Storage) error {
 	}
 	if o.Format != "" {
 		p.format = input.Format(o.Format)
-	} else if f, ok := input.FormatFromPath(o.Input); ok {
+	} else if f, ok := input.FormatFromPath(p.input); ok {
 		p.format = f
 	} else {
-		return usage(fmt.Errorf("cannot tell the format of %s from its extension: add --format csv or --format ndjson", o.Input))
+		return usage(fmt.Errorf("cannot tell the format of %s from its extension: add --format csv or --format ndjson", p.input))
 	}
 	if o.Action == batch.DeleteAttributes {
 		attrs, err := ParseAttributes(o.Attributes)
@@ -159,8 +163,8 @@ func (p *plan) scanInput(ctx context.Context, store Storage) error {
 // storage fetches (an S3 object spooled, a local file as it is).
 func (p *plan) openSource(ctx context.Context, store Storage) error {
 	p.src.Close() // a --select run scans its manifest after its preset
-	if p.o.Input != "-" {
-		src, err := store.Input(ctx, p.o.Input)
+	if p.input != "-" {
+		src, err := store.Input(ctx, p.input)
 		p.src = src
 		return err
 	}
@@ -193,11 +197,11 @@ func (p *plan) openReader(src Source) (input.Reader, func(), error) {
 	return rd, func() { f.Close() }, nil
 }
 
-func (r *run) displayInput() string {
-	if r.o.Input == "-" {
+func (p *plan) displayInput() string {
+	if p.input == "-" {
 		return "stdin"
 	}
-	return r.o.Input
+	return p.input
 }
 
 // checkColumns refuses, before any call, an input that cannot name a user

@@ -107,7 +107,7 @@ func (r *plan) selectUsers(ctx context.Context, store Storage) error {
 		r.log.Info("users selected", "select", o.Select, "created_before", FormatDuration(o.CreatedBefore),
 			"modified_before", FormatDuration(o.ModifiedBefore), "users", n, "manifest", s.manifest)
 	}
-	o.Input = path
+	r.input = path
 	if err := r.scanInput(ctx, store); err != nil {
 		return err
 	}
@@ -226,7 +226,7 @@ func (r *plan) commitManifest(f *opened) error {
 	if err := fsutil.SyncDir(filepath.Dir(s.manifest)); err != nil {
 		return fmt.Errorf("write manifest: %w", err)
 	}
-	f.src, r.o.Input = Source{Path: s.manifest}, s.manifest
+	f.src, r.input = Source{Path: s.manifest}, s.manifest
 	return nil
 }
 
