@@ -64,16 +64,16 @@ func (p *plan) admit(ctx context.Context, f *opened) (*admission, error) {
 		}
 	}
 	if a.refusal != nil {
-		return a, p.writeHeader(f, nil)
+		return a, f.writeHeader(p.headerOptions(), nil)
 	}
 	v := stored
 	if v == nil && a.users != nil {
 		var refusal error
 		if v, refusal = p.judge(pctx, a); refusal != nil {
 			a.refusal = refusal
-			return a, p.writeHeader(f, nil)
+			return a, f.writeHeader(p.headerOptions(), nil)
 		}
-		if err := p.writeHeader(f, v); err != nil {
+		if err := f.writeHeader(p.headerOptions(), v); err != nil {
 			return nil, err
 		}
 		if f.resume {
@@ -81,7 +81,7 @@ func (p *plan) admit(ctx context.Context, f *opened) (*admission, error) {
 				return nil, err
 			}
 		}
-	} else if err := p.writeHeader(f, nil); err != nil {
+	} else if err := f.writeHeader(p.headerOptions(), nil); err != nil {
 		return nil, err
 	}
 	if v != nil && v.Refused != "" {
@@ -105,16 +105,16 @@ func (p *plan) admit(ctx context.Context, f *opened) (*admission, error) {
 	return a, nil
 }
 
-// writeHeader writes a fresh run's checkpoint header, once: with the
-// verdict when the guards were judged, without one when the run stopped
-// before.
-func (p *plan) writeHeader(f *opened, v *GuardVerdict) error {
+// writeHeader writes a fresh run's checkpoint header with the run's
+// options, once: with the verdict when the guards were judged, without one
+// when the run stopped before.
+func (f *opened) writeHeader(options map[string]string, v *GuardVerdict) error {
 	if f.fresh == nil {
 		return nil
 	}
 	h := *f.fresh
 	f.fresh = nil
-	h.Options = p.headerOptions()
+	h.Options = options
 	if v != nil {
 		raw, err := json.Marshal(v)
 		if err != nil {

@@ -14,13 +14,13 @@ import (
 // timeline that cannot be opened is a warning: it is a picture of the run,
 // not part of its product. Beside a checkpoint in S3, the storage keeps it
 // in S3 too (files.Timeline is then its local copy).
-func (r *plan) startTimeline(ctx context.Context, job *batch.Job, files Files, resume bool) *timeline.Recorder {
+func startTimeline(ctx context.Context, log *slog.Logger, job *batch.Job, files Files, resume bool) *timeline.Recorder {
 	if files.Timeline == "" {
 		return nil // the storage said why
 	}
 	tl, err := timeline.Open(files.Timeline, timeline.Options{Resume: resume})
 	if err != nil {
-		r.log.Warn("the run keeps no timeline", "error", err)
+		log.Warn("the run keeps no timeline", "error", err)
 		return nil
 	}
 	meter := func(category string, l batch.Limiter) batch.Limiter {
@@ -33,7 +33,7 @@ func (r *plan) startTimeline(ctx context.Context, job *batch.Job, files Files, r
 	job.Reads = meter("UserRead", job.Reads)
 	job.Lists = meter("UserList", job.Lists)
 	if err := tl.Start(ctx); err != nil {
-		r.log.Warn("the run keeps no timeline", "error", err)
+		log.Warn("the run keeps no timeline", "error", err)
 		_ = tl.Close("")
 		return nil
 	}
