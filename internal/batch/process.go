@@ -127,13 +127,8 @@ func (p *rowRun) keep(u cognito.User, have bool) (result, bool) {
 // is not a repeat.
 func (p *rowRun) mutate(read string) result {
 	j, t := p.j, p.t
-	loop := j.loop(p.dispatch, j.limiter(p.a.quota), p.kind)
-	if !p.hadPrior && j.Intents != nil {
-		loop.BeforeFirst = func() error { return j.Intents.Intent(t.row.N, read) }
-	}
-	r := p.doLoop(loop, p.a.call(j, t))
-	if r.Unsent != nil {
-		p.fail(&retry.FatalError{Code: "CheckpointWriteFailed", Row: t.row.N, Err: r.Unsent})
+	r, stopped := p.journaled(j.limiter(p.a.quota), read, p.a.call(j, t))
+	if stopped {
 		return p.finish(report.NotAttempted, nil)
 	}
 	// The call may have run already: by an earlier run (an intent), or by
@@ -156,6 +151,24 @@ func (p *rowRun) mutate(read string) result {
 		return p.finish(p.a.done, nil)
 	}
 	return p.failed(r)
+}
+
+// journaled makes the row's mutating call, journaling its intent once the
+// limiter has given the first attempt its token (the loop's BeforeFirst
+// step): no call without its intent. stopped: the intent could not be
+// written, no call was made, and the run is stopping.
+func (p *rowRun) journaled(lim Limiter, read string, call callFn) (r retry.Result, stopped bool) {
+	j, t := p.j, p.t
+	loop := j.loop(p.dispatch, lim, p.kind)
+	if !p.hadPrior && j.Intents != nil {
+		loop.BeforeFirst = func() error { return j.Intents.Intent(t.row.N, read) }
+	}
+	r = p.doLoop(loop, call)
+	if r.Unsent != nil {
+		p.fail(&retry.FatalError{Code: "CheckpointWriteFailed", Row: t.row.N, Err: r.Unsent})
+		return r, true
+	}
+	return r, false
 }
 
 // do makes one retried call of the row and adds its attempts to the row's.
