@@ -45,6 +45,9 @@ func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*retr
 		return p.res
 	}
 	p.prior, p.hadPrior = j.Prior[t.row.N]
+	if p.a.steps != nil {
+		return p.a.steps(p)
+	}
 	u, read, res, settled := p.readFirst()
 	if settled {
 		return res
@@ -252,6 +255,8 @@ func (j *Job) limiter(q Quota) Limiter {
 	switch q {
 	case UserUpdate:
 		return j.Writes
+	case UserCreation:
+		return j.Creates
 	}
 	return nil
 }

@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/cogsweep/cogsweep/internal/timeline"
-
+	"github.com/cogsweep/cogsweep/internal/backup"
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/target"
+	"github.com/cogsweep/cogsweep/internal/timeline"
 )
 
 // plan is what the run decided before it opens a file or makes a call that
@@ -47,6 +47,8 @@ type plan struct {
 	sel            *selection // --select's manifest; nil without
 
 	pools describedPools // DescribeUserPool, once per pool (safety.go)
+
+	backup *backup.Index // restore's --from-backup (restore.go)
 }
 
 // plan makes the run's plan: the input fetched and scanned, its columns
@@ -69,7 +71,7 @@ func (r *run) plan(ctx context.Context, store Storage) (*plan, error) {
 		return p, usage(err)
 	}
 	p.region = region
-	p.reportPath, p.checkpointPath = r.paths()
+	p.reportPath, p.checkpointPath = r.paths(p.input)
 	files := []namedPath{{"report", p.reportPath}, {"checkpoint", p.checkpointPath}, {"timeline", timeline.PathFor(p.checkpointPath)}}
 	if r.o.Action == batch.Delete && !r.o.DryRun { // the runs that open --backup (identity.go)
 		files = append(files, namedPath{"backup", r.o.Backup})
@@ -90,15 +92,18 @@ func (r *run) plan(ctx context.Context, store Storage) (*plan, error) {
 func (p *plan) close() {
 	p.sel.cleanup()
 	p.src.Close()
+	if p.backup != nil {
+		p.backup.Close()
+	}
 }
 
 // paths names the report and the checkpoint: the flags, with the shard's
-// and a dry run's tags, else the defaults (paths.go).
-func (r *run) paths() (rep, ckpt string) {
+// and a dry run's tags, else the defaults named from input (paths.go).
+func (r *run) paths(input string) (rep, ckpt string) {
 	o := r.o
 	rep = o.Report
 	if rep == "" {
-		rep = DefaultReportPath(o.Input, string(o.Action), r.shard.Tag(), o.DryRun)
+		rep = DefaultReportPath(input, string(o.Action), r.shard.Tag(), o.DryRun)
 	} else {
 		rep = r.tagged(rep)
 	}
@@ -117,6 +122,9 @@ func (p *plan) scanInput(ctx context.Context, store Storage) error {
 	o := p.o
 	if o.Action == batch.Rollback {
 		return p.prepareRollback()
+	}
+	if o.Action == batch.Restore && p.input == "" {
+		return p.prepareRestore()
 	}
 	if o.Select != "" && p.input == "" {
 		return nil // the query waits for the run's paths (selectUsers)
@@ -156,6 +164,9 @@ func (p *plan) scanInput(ctx context.Context, store Storage) error {
 		return usage(fmt.Errorf("read input %s: %w", p.displayInput(), err))
 	}
 	p.scan = sum
+	if o.Action == batch.Restore {
+		return p.prepareRestore()
+	}
 	return nil
 }
 
@@ -184,6 +195,9 @@ func (p *plan) openSource(ctx context.Context, store Storage) error {
 func (p *plan) openReader(src Source) (input.Reader, func(), error) {
 	if p.o.Action == batch.Rollback {
 		return openReportRows(src.Path)
+	}
+	if p.o.Action == batch.Restore && src.Path == p.o.FromBackup {
+		return p.restoreRows()
 	}
 	f, err := src.Open()
 	if err != nil {
@@ -261,6 +275,9 @@ func (p *plan) computeFingerprint() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "input=%s\naction=%s\npool=%s\nregion=%s\ndry=%t\nattrs=%s\nmax_users=%d\nmax_fraction=%g\n",
 		p.scan.SHA256, o.Action, o.UserPoolID, p.region, o.DryRun, strings.Join(p.attrs, ","), o.MaxUsers, o.MaxFraction)
+	if p.backup != nil {
+		fmt.Fprintf(h, "backup=%s\ninvite=%t\n", p.backup.SHA256, o.ResendInvitation)
+	}
 	p.fingerprintSafety(h)
 	return hex.EncodeToString(h.Sum(nil))
 }

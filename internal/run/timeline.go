@@ -32,6 +32,7 @@ func startTimeline(ctx context.Context, log *slog.Logger, job *batch.Job, files 
 	job.Writes = meter("UserUpdate", job.Writes)
 	job.Reads = meter("UserRead", job.Reads)
 	job.Lists = meter("UserList", job.Lists)
+	job.Creates = meter("UserCreation", job.Creates)
 	if err := tl.Start(ctx); err != nil {
 		log.Warn("the run keeps no timeline", "error", err)
 		_ = tl.Close("")
