@@ -2,9 +2,9 @@
 // line per user in a local file (mode 0600), durable before the delete call
 // is made.
 //
-// It may import cognito (the user it copies) and fsutil. internal/run opens
-// it; internal/batch writes through its own Backup interface and never imports
-// it.
+// It may import cognito (the user it copies), input and fsutil. internal/run
+// opens it; internal/batch writes through its own Backup interface and reads
+// a backup's entries (backup.Entry) for restore.
 package backup
 
 import (
