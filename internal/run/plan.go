@@ -124,7 +124,7 @@ func (p *plan) scanInput(ctx context.Context, store Storage) error {
 		return p.prepareRollback()
 	}
 	if o.Action == batch.Restore && p.input == "" {
-		return p.prepareRestore()
+		return p.prepareRestore(store)
 	}
 	if o.Select != "" && p.input == "" {
 		return nil // the query waits for the run's paths (selectUsers)
@@ -165,7 +165,7 @@ func (p *plan) scanInput(ctx context.Context, store Storage) error {
 	}
 	p.scan = sum
 	if o.Action == batch.Restore {
-		return p.prepareRestore()
+		return p.prepareRestore(store)
 	}
 	return nil
 }

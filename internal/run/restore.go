@@ -30,11 +30,12 @@ type restoreCalls interface {
 var _ restoreCalls = (*cognito.Client)(nil)
 
 // prepareRestore opens --from-backup, after --input's own scan when there
-// is one, and settles the pool the users go back to.
-func (p *plan) prepareRestore() error {
+// is one, and settles the pool the users go back to. The backup must be a
+// local file (store says which paths are).
+func (p *plan) prepareRestore(store Storage) error {
 	o := p.o
 	path := o.FromBackup
-	if path == "-" || strings.Contains(path, "://") {
+	if path == "-" || !store.Local(path) {
 		return usage(fmt.Errorf("--from-backup %s: restore reads a local backup file (what delete --backup wrote)", path))
 	}
 	all := p.input == ""
