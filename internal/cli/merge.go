@@ -50,10 +50,6 @@ func runMerge(output, tmpDir string, reports []string, flags *pflag.FlagSet, env
 	if err := errors.Join(errs...); err != nil {
 		return usage(err)
 	}
-	if tmpDir == "" {
-		tmpDir = os.TempDir()
-	}
-
 	res, err := report.Merge(output, reports, report.MergeOptions{TempDir: tmpDir})
 	if err != nil {
 		if errors.Is(err, report.ErrMergeRefused) || errors.Is(err, report.ErrNoHeader) || errors.Is(err, os.ErrNotExist) {
