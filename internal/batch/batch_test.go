@@ -205,7 +205,8 @@ func TestJob_Outcomes(t *testing.T) {
 			j, sink, intents := newJob(tt.action, u)
 			j.Prior = tt.prior
 			j.DryRun = tt.dryRun
-			if _, err := j.Run(t.Context(), rows("alice")); err != nil {
+			st, err := j.Run(t.Context(), rows("alice"))
+			if err != nil {
 				t.Fatal(err)
 			}
 			r := sink.recs[1]
@@ -218,6 +219,10 @@ func TestJob_Outcomes(t *testing.T) {
 			}
 			if writes != tt.writes {
 				t.Errorf("%d mutating calls, want %d", writes, tt.writes)
+			}
+			// The summary and the bar show the two quotas' rates apart.
+			if st.Writes != writes || st.Reads != u.n("get") {
+				t.Errorf("stats: %d writes, %d reads; the fake saw %d and %d", st.Writes, st.Reads, writes, u.n("get"))
 			}
 			if len(intents.rows) != tt.intents {
 				t.Errorf("%d intents journaled, want %d", len(intents.rows), tt.intents)

@@ -70,7 +70,7 @@ func (p *rowRun) readFirst() (u cognito.User, read string, res result, settled b
 	if p.t.Token != "" || p.hadPrior || !(j.DryRun || (p.a.readFirst != nil && p.a.readFirst(j.Options))) {
 		return u, checkpoint.ReadNone, res, false
 	}
-	r := p.do(j.Reads, func(ctx context.Context) (string, error) {
+	r := p.read(j.Reads, func(ctx context.Context) (string, error) {
 		var id string
 		var err error
 		u, id, err = j.Users.GetUser(ctx, p.t.Pool, p.t.Username)
@@ -105,7 +105,7 @@ func (p *rowRun) keep(u cognito.User, have bool) (result, bool) {
 	if p.j.Backup == nil || !p.a.backsUp {
 		return result{}, false
 	}
-	r, err := p.j.backUp(p.do, p.t, u, have)
+	r, err := p.j.backUp(p.read, p.t, u, have)
 	switch {
 	case err != nil:
 		p.fail(&FatalError{Code: "BackupWriteFailed", Row: p.t.row.N, Err: err})
@@ -140,6 +140,7 @@ func (p *rowRun) mutate(read string) result {
 		}
 		return call(ctx)
 	})
+	p.res.writes += r.Attempts
 	if intentErr != nil {
 		p.fail(&FatalError{Code: "CheckpointWriteFailed", Row: t.row.N, Err: intentErr})
 		return p.finish(report.NotAttempted, nil)
@@ -172,6 +173,14 @@ func (p *rowRun) do(lim Limiter, fn callFn) retry.Result {
 	if reqID != "" {
 		p.res.rec.RequestID = reqID
 	}
+	return r
+}
+
+// read is do for a call paced by the read limiter (lim is Job.Reads),
+// counted apart from the writes.
+func (p *rowRun) read(lim Limiter, fn callFn) retry.Result {
+	r := p.do(lim, fn)
+	p.res.reads += r.Attempts
 	return r
 }
 
