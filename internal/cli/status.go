@@ -35,6 +35,11 @@ type StatusOutput struct {
 	Report0    *report.Header         `json:"report_header,omitempty"`
 	// Estimate is the plan's against progress (status_estimate.go).
 	Estimate *StatusEstimate `json:"estimate,omitempty"`
+
+	// Settled are the rows of Done tried to an outcome, NotAttempted the
+	// others: a run that stopped records the rows it never reached.
+	Settled      int `json:"settled"`
+	NotAttempted int `json:"not_attempted"`
 }
 
 func runStatus(args []string, env Env) error {
@@ -82,6 +87,8 @@ func runStatus(args []string, env Env) error {
 	counts, done, err := report.Count(rp)
 	if err == nil {
 		out.Counts, out.Done = counts, done
+		out.NotAttempted = counts[report.NotAttempted]
+		out.Settled = done - out.NotAttempted
 		if h, err := report.ReadHeader(rp); err == nil {
 			out.Report0 = &h
 		}
@@ -95,7 +102,7 @@ func runStatus(args []string, env Env) error {
 			end = env.Now()
 		}
 	}
-	out.Estimate = planEstimate(out.Report0, out.Done, end, out.State == "finished")
+	out.Estimate = planEstimate(out.Report0, out.Settled, end, out.State == "finished")
 	if asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -104,7 +111,7 @@ func runStatus(args []string, env Env) error {
 	w := env.Stdout
 	fmt.Fprintf(w, "%s of %s (pool %s)%s\n", out.Action, out.Input, orDash(out.Pool), map[bool]string{true: ", dry run"}[out.DryRun])
 	fmt.Fprintf(w, "state:    %s after %d run(s)%s\n", out.State, out.Runs, reasonSuffix(out.Reason, out.State))
-	fmt.Fprintf(w, "progress: %d of %d rows done\n", out.Done, out.Rows)
+	fmt.Fprintf(w, "progress: %s\n", progressText(out))
 	fmt.Fprintf(w, "outcomes: %s\n", run.CountsString(out.Counts))
 	if out.Estimate != nil {
 		fmt.Fprintf(w, "estimate: %s\n", out.Estimate)
@@ -116,6 +123,16 @@ func runStatus(args []string, env Env) error {
 		fmt.Fprintln(w, "resume:   run the same command again")
 	}
 	return nil
+}
+
+// progressText says how many rows are done, apart from those a stopped
+// run never reached (they have a not_attempted line; a resume tries them).
+func progressText(out StatusOutput) string {
+	s := fmt.Sprintf("%d of %d rows done", out.Settled, out.Rows)
+	if out.NotAttempted > 0 {
+		s += fmt.Sprintf(", %d not attempted", out.NotAttempted)
+	}
+	return s
 }
 
 func reasonSuffix(reason, state string) string {
