@@ -91,9 +91,7 @@ func (p *plan) admit(ctx context.Context, f *opened) (*admission, error) {
 	}
 	if v != nil && v.Refused != "" {
 		a.refusal = p.guardRefusal(v.Refused, v.Reason)
-		if !p.o.DryRun {
-			return a, nil // listing protect groups is moot
-		}
+		return a, nil // listing protect groups is moot, for a dry run too: it reads no user
 	}
 	if a.ask && a.users != nil && a.refusal == nil {
 		if a.refusal = p.askPool(a); a.refusal != nil {

@@ -109,26 +109,28 @@ func (p *plan) execute(ctx context.Context, store Storage, f *opened, a *admissi
 	x.stats, x.runErr, x.predicted = p.runJob(ctx, job, in, a.refusal)
 	closeIn()
 	p.endTimeline(tl, x.runErr)
-	if x.bar != nil {
+	if x.bar != nil && a.refusal == nil {
 		x.bar.Finish(barFrame(x.stats, total), barState(x.runErr, o.DryRun))
 	}
 	return x, nil
 }
 
-// runJob runs the job unless admit refused the run. A dry run goes through
-// a guard's refusal to write the whole plan, and keeps the refusal as its
-// exit (predicted).
+// runJob runs the job unless admit refused the run. A dry run that a guard
+// refuses reads no user (the guards were judged from the row counts and
+// the pools' sizes): its plan is what the real run would do, nothing, and
+// the refusal is its exit (predicted), not a fault of the dry run.
 func (p *plan) runJob(ctx context.Context, job *batch.Job, in input.Reader, refusal error) (st batch.Stats, runErr, predicted error) {
-	var ge *GuardError
-	if refusal == nil || (p.o.DryRun && errors.As(refusal, &ge)) {
+	if refusal == nil {
 		st, err := job.Run(ctx, in)
-		if err == nil && ge != nil {
-			ge.Predicted = true
-			predicted = ge
-		}
-		return st, err, predicted
+		return st, err, nil
 	}
-	return batch.Stats{Counts: map[report.Outcome]int{}, Started: p.now()}, refusal, nil
+	st = batch.Stats{Counts: map[report.Outcome]int{}, Started: p.now()}
+	var ge *GuardError
+	if p.o.DryRun && errors.As(refusal, &ge) {
+		ge.Predicted = true
+		return st, nil, ge
+	}
+	return st, refusal, nil
 }
 
 // limiters builds the write limiter and the number of workers. Auto

@@ -27,11 +27,10 @@ func (r *plan) summarize(x *executed, final report.CompactResult, status string,
 	if !r.console { // a person at the terminal reads the paragraph below
 		r.logSummary(s, st)
 	}
-	fmt.Fprintf(r.env.Stdout, "%s\n", planText(r.o.Action, r.o.DryRun, s))
-
 	if p := x.predicted; p != nil {
-		fmt.Fprintf(r.env.Stdout, "%v\n", p) // dry run: the real run would be refused by ...
+		fmt.Fprintf(r.env.Stdout, "%v\n", p) // the verdict first: dry run: the real run would be refused by ...
 	}
+	fmt.Fprintf(r.env.Stdout, "%s\n", planText(r.o.Action, r.o.DryRun, s))
 	if r.o.Summary != "" {
 		return s.WriteFile(r.o.Summary)
 	}
