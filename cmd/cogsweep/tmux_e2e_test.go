@@ -48,7 +48,22 @@ func TestE2E_Terminal_BarFitsAndEndsOnAFinalFrame(t *testing.T) {
 			// 240 reads and 240 writes at 60/s each: four seconds, four frames.
 			args := []string{"disable", "--user-pool-id", pool, "--input", "users.csv",
 				"--rate", "60", "--read-rate", "60", "--concurrency", "4", "--endpoint-url", url}
-			pane := runInTmux(t, bin, dir, tc.width, tc.height, args)
+			var running []string // frames seen while the run went on
+			pane := runInTmux(t, bin, dir, tc.width, tc.height, args, func(pane []string) {
+				for _, l := range pane {
+					if frame.MatchString(l) && strings.Contains(l, "ETA") && (len(running) == 0 || running[len(running)-1] != l) {
+						running = append(running, l)
+					}
+				}
+			})
+			if len(running) == 0 {
+				t.Error("no running frame (with an ETA) was seen while the run went on")
+			}
+			for _, l := range running {
+				if len(l) > tc.width || !strings.Contains(l, "elapsed") {
+					t.Errorf("running frame %q: want at most %d columns, with the elapsed time", l, tc.width)
+				}
+			}
 			var bars []string
 			for i, l := range pane {
 				if len(l) > tc.width {
@@ -61,8 +76,8 @@ func TestE2E_Terminal_BarFitsAndEndsOnAFinalFrame(t *testing.T) {
 			if len(bars) != 1 || !strings.Contains(bars[0], fmt.Sprintf("100%% %d/%d", n, n)) || !strings.Contains(bars[0], "done in") {
 				t.Errorf("bar lines %q: want one, the final frame (100%% %d/%d ... done in)", bars, n, n)
 			}
-			if t.Failed() {
-				t.Logf("pane:\n%s", strings.Join(pane, "\n"))
+			if t.Failed() || testing.Verbose() {
+				t.Logf("running frames seen: %q\npane at the end:\n%s", running, strings.Join(pane, "\n"))
 			}
 		})
 	}
@@ -72,9 +87,10 @@ func TestE2E_Terminal_BarFitsAndEndsOnAFinalFrame(t *testing.T) {
 var frame = regexp.MustCompile(`\d+% \d+/\d+`)
 
 // runInTmux runs the binary with args in a detached tmux session of the
-// given size, waits for it to exit 0, and returns the pane's lines,
-// scrollback included, with wrapped lines joined.
-func runInTmux(t *testing.T, bin, dir string, width, height int, args []string) []string {
+// given size, shows the pane to during while it runs, waits for it to exit
+// 0, and returns the pane's lines, scrollback included, with wrapped lines
+// joined.
+func runInTmux(t *testing.T, bin, dir string, width, height int, args []string, during func([]string)) []string {
 	t.Helper()
 	sock := filepath.Join(dir, "tmux.sock")
 	exitFile := filepath.Join(dir, "exit")
@@ -115,8 +131,14 @@ func runInTmux(t *testing.T, bin, dir string, width, height int, args []string) 
 		if time.Now().After(deadline) {
 			t.Fatalf("the run did not end before the deadline; pane:\n%s", tm("capture-pane", "-p", "-J", "-t", "e2e"))
 		}
-		time.Sleep(20 * time.Millisecond) // polling a file the session writes: no channel reaches into tmux
+		during(capture(tm))
+		time.Sleep(100 * time.Millisecond) // polling a file the session writes: no channel reaches into tmux
 	}
+	return capture(tm)
+}
+
+// capture is the pane's lines, scrollback included, wrapped lines joined.
+func capture(tm func(...string) []byte) []string {
 	out := string(tm("capture-pane", "-p", "-J", "-S", "-", "-t", "e2e"))
 	pane := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	for i, l := range pane {
