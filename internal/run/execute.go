@@ -216,7 +216,8 @@ func (r *run) progress(total int) (func(batch.Stats), time.Duration, *progress.B
 		}
 		r.log.Info("progress", "done", s.Rows, "total", total, "rows_per_s", round1(rate),
 			"limit_per_s", round1(s.WriteRate), "throttles", s.Throttles,
-			"throttles_per_min", round1(thr.perMinute(s.Elapsed, s.Throttles)), "retries", s.Retries, "eta", eta)
+			"throttles_per_min", round1(thr.perMinute(s.Elapsed, s.Throttles)), "retries", s.Retries, "eta", eta,
+			"writes", s.Writes, "reads", s.Reads, "read_limit_per_s", round1(s.ReadRate))
 	}, 10 * time.Second, nil
 }
 
