@@ -95,6 +95,15 @@ func (u *users) SelfDeleteAttributes(_ context.Context, tok string, _ []string) 
 	return u.m("selfdelattrs", "", tok)
 }
 
+// unpaced is a Limiter that gives every token at once. It is not of size
+// zero: pointers to distinct zero-size values may be equal.
+type unpaced struct{ _ int }
+
+func (*unpaced) Wait(ctx context.Context) error { return ctx.Err() }
+func (*unpaced) Throttled()                     {}
+func (*unpaced) Succeeded(time.Duration)        {}
+func (*unpaced) Rate() float64                  { return 0 }
+
 type sliceReader struct {
 	rows []input.Row
 	i    int
@@ -205,6 +214,7 @@ func TestJob_Outcomes(t *testing.T) {
 			j, sink, intents := newJob(tt.action, u)
 			j.Prior = tt.prior
 			j.DryRun = tt.dryRun
+			j.Writes, j.Reads = &unpaced{}, &unpaced{}
 			st, err := j.Run(t.Context(), rows("alice"))
 			if err != nil {
 				t.Fatal(err)

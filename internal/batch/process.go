@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"math/rand/v2"
+	"reflect"
 	"time"
 
 	"github.com/cogsweep/cogsweep/internal/checkpoint"
@@ -45,6 +46,9 @@ func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*Fata
 		return p.res
 	}
 	p.prior, p.hadPrior = j.Prior[t.row.N]
+	if p.a.steps != nil {
+		return p.a.steps(p)
+	}
 	u, read, res, settled := p.readFirst()
 	if settled {
 		return res
@@ -70,7 +74,7 @@ func (p *rowRun) readFirst() (u cognito.User, read string, res result, settled b
 	if p.t.Token != "" || p.hadPrior || !(j.DryRun || (p.a.readFirst != nil && p.a.readFirst(j.Options))) {
 		return u, checkpoint.ReadNone, res, false
 	}
-	r := p.read(j.Reads, func(ctx context.Context) (string, error) {
+	r := p.do(j.Reads, func(ctx context.Context) (string, error) {
 		var id string
 		var err error
 		u, id, err = j.Users.GetUser(ctx, p.t.Pool, p.t.Username)
@@ -105,7 +109,7 @@ func (p *rowRun) keep(u cognito.User, have bool) (result, bool) {
 	if p.j.Backup == nil || !p.a.backsUp {
 		return result{}, false
 	}
-	r, err := p.j.backUp(p.read, p.t, u, have)
+	r, err := p.j.backUp(p.do, p.t, u, have)
 	switch {
 	case err != nil:
 		p.fail(&FatalError{Code: "BackupWriteFailed", Row: p.t.row.N, Err: err})
@@ -127,22 +131,8 @@ func (p *rowRun) keep(u cognito.User, have bool) (result, bool) {
 // is not a repeat.
 func (p *rowRun) mutate(read string) result {
 	j, t := p.j, p.t
-	call := p.a.call(j, t)
-	journaled := p.hadPrior || j.Intents == nil
-	var intentErr error
-	r := p.do(j.limiter(p.a.quota), func(ctx context.Context) (string, error) {
-		if !journaled {
-			if err := j.Intents.Intent(t.row.N, read); err != nil {
-				intentErr = err
-				return "", retry.Wrap(retry.Decision{Class: retry.Fatal, Code: "CheckpointWriteFailed"}, err)
-			}
-			journaled = true
-		}
-		return call(ctx)
-	})
-	p.res.writes += r.Attempts
-	if intentErr != nil {
-		p.fail(&FatalError{Code: "CheckpointWriteFailed", Row: t.row.N, Err: intentErr})
+	r, stopped := p.journaled(j.limiter(p.a.quota), read, p.a.call(j, t))
+	if stopped {
 		return p.finish(report.NotAttempted, nil)
 	}
 	// The call may have run already: by an earlier run (an intent), or by
@@ -167,21 +157,51 @@ func (p *rowRun) mutate(read string) result {
 	return p.failed(r)
 }
 
-// do makes one retried call of the row and adds its attempts to the row's.
+// journaled makes the row's mutating call, journaling its intent once the
+// limiter has given the first attempt its token. stopped: the intent could
+// not be written, and the run is stopping.
+func (p *rowRun) journaled(lim Limiter, read string, call callFn) (r retry.Result, stopped bool) {
+	j, t := p.j, p.t
+	journaled := p.hadPrior || j.Intents == nil
+	var intentErr error
+	r = p.do(lim, func(ctx context.Context) (string, error) {
+		if !journaled {
+			if err := j.Intents.Intent(t.row.N, read); err != nil {
+				intentErr = err
+				return "", retry.Wrap(retry.Decision{Class: retry.Fatal, Code: "CheckpointWriteFailed"}, err)
+			}
+			journaled = true
+		}
+		return call(ctx)
+	})
+	if intentErr != nil {
+		p.fail(&FatalError{Code: "CheckpointWriteFailed", Row: t.row.N, Err: intentErr})
+		return r, true
+	}
+	return r, false
+}
+
+// do makes one retried call of the row and adds its attempts to the row's,
+// and to its writes or reads when lim is the job's write or read limiter.
 func (p *rowRun) do(lim Limiter, fn callFn) retry.Result {
 	r, reqID := p.res.tally(p.callCtx, p.j.loop(p.dispatch, lim, p.kind), fn)
 	if reqID != "" {
 		p.res.rec.RequestID = reqID
 	}
+	switch {
+	case same(lim, p.j.Writes):
+		p.res.writes += r.Attempts
+	case same(lim, p.j.Reads):
+		p.res.reads += r.Attempts
+	}
 	return r
 }
 
-// read is do for a call paced by the read limiter (lim is Job.Reads),
-// counted apart from the writes.
-func (p *rowRun) read(lim Limiter, fn callFn) retry.Result {
-	r := p.do(lim, fn)
-	p.res.reads += r.Attempts
-	return r
+// same reports whether a and b are the same limiter (false for nil). The
+// type check keeps == from panicking on a limiter type that is not
+// comparable.
+func same(a, b Limiter) bool {
+	return a != nil && reflect.TypeOf(a).Comparable() && a == b
 }
 
 // tally makes one retried call under loop and adds its attempts, throttles
@@ -251,6 +271,8 @@ func (j *Job) limiter(q Quota) Limiter {
 	switch q {
 	case UserUpdate:
 		return j.Writes
+	case UserCreation:
+		return j.Creates
 	}
 	return nil
 }
