@@ -5,6 +5,8 @@
 // apart (each quota has its own limiter), the throttles per minute, and a
 // final frame that replaces the last one.
 //
+// It imports nothing of cogsweep's; internal/run draws it.
+//
 // It is our own small code rather than vbauerster/mpb or
 // schollz/progressbar: the run's collector already hands over a snapshot
 // each second, both libraries redraw from their own goroutine with their

@@ -4,6 +4,8 @@
 // word-wrapped to the terminal's width, so that the terminal never wraps a
 // line on its own, in the middle of a word or under the progress bar. The
 // machine-readable form of the same records is --log-format json's.
+//
+// It imports nothing of cogsweep's; internal/run logs through it.
 package termlog
 
 import (
