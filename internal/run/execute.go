@@ -91,7 +91,7 @@ func (p *plan) execute(ctx context.Context, store Storage, f *opened, a *admissi
 		rw.Close()
 		return nil, err
 	}
-	tl := p.startTimeline(ctx, job, f.files, f.resume) // timeline.go
+	tl := startTimeline(ctx, p.log, job, f.files, f.resume) // timeline.go
 	if f.resume {
 		p.log.Info("resuming", "checkpoint", p.checkpointPath, "rows", p.scan.Rows, "settled", f.state.Settled.Count(), "in_flight_before", len(f.prior))
 	} else {
@@ -102,7 +102,7 @@ func (p *plan) execute(ctx context.Context, store Storage, f *opened, a *admissi
 		if p.console {
 			p.log.Info(fmt.Sprintf("starting %s of %s rows at %.1f writes/s (--rate %s), concurrency %v", o.Action, thousands(p.scan.Rows), writes.Rate(), o.Rate, conc))
 		} else {
-			p.log.Info("starting", "action", o.Action, "rows", p.scan.Rows, "report", p.reportPath, "rate", o.Rate, "start_rate", writes.Rate(), "max_rate", o.MaxRate, "concurrency", conc)
+			p.log.Info("starting", "action", o.Action, "rows", p.scan.Rows, "report", p.reportPath, "rate", o.Rate, "start_rate", writes.Rate(), "max_rate", maxRate(o, a.account), "concurrency", conc)
 		}
 	}
 	in, closeIn, err := p.openReader(f.src)
@@ -112,7 +112,7 @@ func (p *plan) execute(ctx context.Context, store Storage, f *opened, a *admissi
 	}
 	x.stats, x.runErr, x.predicted = p.runJob(ctx, job, in, a.refusal)
 	closeIn()
-	p.endTimeline(tl, x.runErr)
+	endTimeline(p.log, tl, x.runErr)
 	if x.bar != nil && a.refusal == nil {
 		x.bar.Finish(barFrame(x.stats, total), barState(x.runErr, o.DryRun))
 	}
@@ -123,14 +123,14 @@ func (p *plan) execute(ctx context.Context, store Storage, f *opened, a *admissi
 // refuses reads no user (the guards were judged from the row counts and
 // the pools' sizes): its plan is what the real run would do, nothing, and
 // the refusal is its exit (predicted), not a fault of the dry run.
-func (p *plan) runJob(ctx context.Context, job *batch.Job, in input.Reader, refusal error) (st batch.Stats, runErr, predicted error) {
+func (r *run) runJob(ctx context.Context, job *batch.Job, in input.Reader, refusal error) (st batch.Stats, runErr, predicted error) {
 	if refusal == nil {
 		st, err := job.Run(ctx, in)
 		return st, err, nil
 	}
-	st = batch.Stats{Counts: map[report.Outcome]int{}, Started: p.now()}
+	st = batch.Stats{Counts: map[report.Outcome]int{}, Started: r.now()}
 	var ge *GuardError
-	if p.o.DryRun && errors.As(refusal, &ge) {
+	if r.o.DryRun && errors.As(refusal, &ge) {
 		ge.Predicted = true
 		return st, nil, ge
 	}
@@ -140,17 +140,18 @@ func (p *plan) runJob(ctx context.Context, job *batch.Job, in input.Reader, refu
 // limiters builds the write limiter and the number of workers. Auto
 // starts at the free share the pre-flight planned (account.go), or at
 // half of --max-rate when it planned nothing.
-func (p *plan) limiters(acct *accountPlan) (*pace.Limiter, int) {
-	o := p.o
+func (r *run) limiters(acct *accountPlan) (*pace.Limiter, int) {
+	o := r.o
 	if o.Rate == "auto" {
-		cfg := pace.AutoConfig(o.MaxRate)
-		if acct != nil && o.MaxRate > 0 {
-			cfg.Start = min(acct.free/o.MaxRate, 1)
-			cfg.Prior = acct.prior / o.MaxRate // 0 when production is unknown
+		ceiling := maxRate(o, acct)
+		cfg := pace.AutoConfig(ceiling)
+		if acct != nil && ceiling > 0 {
+			cfg.Start = min(acct.free/ceiling, 1)
+			cfg.Prior = acct.prior / ceiling // 0 when production is unknown
 		}
 		return pace.NewLimiter(pace.New(cfg), o.Burst), o.Concurrency
 	}
-	return pace.NewFixed(p.fixedRate(), o.Burst), o.Concurrency
+	return pace.NewFixed(r.fixedRate(), o.Burst), o.Concurrency
 }
 
 // fixedRate is --rate when it is a number (Validate checked it).
@@ -245,3 +246,12 @@ func barState(runErr error, dry bool) string {
 }
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }
+
+// maxRate is the write ceiling: the account plan's when the pre-flight read
+// the quota, else --max-rate.
+func maxRate(o *Options, acct *accountPlan) float64 {
+	if acct != nil {
+		return acct.maxRate
+	}
+	return o.MaxRate
+}

@@ -7,7 +7,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
 
-	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/retry"
 )
 
@@ -35,6 +34,6 @@ func (r *run) ssoLogin(cfg *aws.Config, res retry.Result) error {
 	if profile == "" {
 		profile = "default"
 	}
-	return &batch.FatalError{Code: res.Code, Err: fmt.Errorf(
+	return &retry.FatalError{Code: res.Code, Err: fmt.Errorf(
 		"pre-flight: the AWS SSO session of profile %s has expired or was never started: run `aws sso login --profile %s`, then this command again (%w)", profile, profile, res.Err)}
 }

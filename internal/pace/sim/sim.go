@@ -6,6 +6,8 @@
 // seed, so that the rate controller can be judged on many scenarios in
 // seconds (internal/pace's matrix test) and the hindsight oracle of the
 // benchmark can be searched for.
+//
+// It may import pace; only tests and scripts/bench import it.
 package sim
 
 import (
@@ -66,7 +68,8 @@ type Scenario struct {
 	// Spread gaps, as pace.Limiter.Spread does.
 	Spread float64
 	Seed   uint64
-	// Limit ends a run that has not finished by then (0: 20x the ideal).
+	// Limit ends a run that has not finished by then (0: DefaultLimit x
+	// the ideal).
 	Limit time.Duration
 	// Empty starts the server's bucket empty instead of full.
 	Empty bool
@@ -229,7 +232,7 @@ func newWorld(sc Scenario, p Pacer) *world {
 func (w *world) run() Result {
 	limit := w.sc.Limit
 	if limit <= 0 {
-		limit = 20 * w.res.Ideal
+		limit = DefaultLimit * w.res.Ideal
 	}
 	w.rate = w.p.Rate(0)
 	for w.answered < w.sc.Rows {
