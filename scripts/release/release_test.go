@@ -160,9 +160,11 @@ func checkSBOM(t *testing.T, path string) {
 }
 
 // TestGoInstall checks what `go install github.com/cogsweep/cogsweep/cmd/cogsweep@latest`
-// needs without the network: a go.mod with no replace or exclude directive
-// (go install pkg@version refuses them), declaring the path users name, and
-// an install in module mode that builds a binary reporting its version.
+// needs: a go.mod with no replace or exclude directive (go install
+// pkg@version refuses them) declaring the path users name; then installs
+// in module mode from the checkout, and as @latest itself, with the
+// module's GitHub address rewritten to this repository (git's insteadOf) and
+// the dependencies served from the module cache: no network.
 func TestGoInstall(t *testing.T) {
 	top := root(t)
 	gomod, err := os.ReadFile(filepath.Join(top, "go.mod"))
@@ -175,20 +177,52 @@ func TestGoInstall(t *testing.T) {
 		}
 	}
 	if !strings.HasPrefix(string(gomod), "module "+module+"\n") {
-		t.Errorf("go.mod does not declare module %s", module)
+		t.Fatalf("go.mod does not declare module %s", module)
 	}
-	gobin := t.TempDir()
-	run(t, top, []string{"GOBIN=" + gobin, "GOFLAGS=-mod=mod"}, "go", "install", "./cmd/cogsweep")
-	bin := filepath.Join(gobin, "cogsweep")
-	bi, err := buildinfo.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
+	head := strings.TrimSpace(run(t, top, nil, "git", "rev-parse", "HEAD"))
+	modcache := strings.TrimSpace(run(t, top, nil, "go", "env", "GOMODCACHE"))
+	tests := []struct {
+		name, dir, pkg string
+		env            func(t *testing.T) []string
+		wantVersion    string // the suffix of the build info's module version
+	}{
+		{name: "from the checkout", dir: top, pkg: "./cmd/cogsweep",
+			env: func(*testing.T) []string { return []string{"GOFLAGS=-mod=mod"} }},
+		{name: "at latest", pkg: module + "/cmd/cogsweep@latest", wantVersion: "-" + head[:12],
+			env: func(t *testing.T) []string {
+				gitconfig := filepath.Join(t.TempDir(), "gitconfig")
+				rewrite := "[url \"file://" + top + "\"]\n\tinsteadOf = https://" + module + "\n"
+				if err := os.WriteFile(gitconfig, []byte(rewrite), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				// A module cache of its own, so that this commit's
+				// pseudo-version stays out of the shared one.
+				mc := t.TempDir()
+				t.Cleanup(func() { run(t, mc, nil, "chmod", "-R", "u+w", mc) })
+				return []string{"GIT_CONFIG_GLOBAL=" + gitconfig, "GOMODCACHE=" + mc, "GOSUMDB=off", "GOFLAGS=-mod=mod", "GONOPROXY=" + module,
+					"GOPROXY=file://" + filepath.Join(modcache, "cache", "download") + ",direct"}
+			}},
 	}
-	if bi.Path != module+"/cmd/cogsweep" {
-		t.Errorf("installed %s, want %s/cmd/cogsweep", bi.Path, module)
-	}
-	if out := run(t, gobin, nil, bin, "version"); !strings.HasPrefix(out, "cogsweep ") {
-		t.Errorf("version says %q", out)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gobin := t.TempDir()
+			dir := tt.dir
+			if dir == "" {
+				dir = t.TempDir() // outside any module, as a user's shell
+			}
+			run(t, dir, append(tt.env(t), "GOBIN="+gobin), "go", "install", tt.pkg)
+			bin := filepath.Join(gobin, "cogsweep")
+			bi, err := buildinfo.ReadFile(bin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bi.Path != module+"/cmd/cogsweep" || !strings.HasSuffix(bi.Main.Version, tt.wantVersion) {
+				t.Errorf("installed %s at %s %q, want %s/cmd/cogsweep at a version ending %q", bi.Path, bi.Main.Path, bi.Main.Version, module, tt.wantVersion)
+			}
+			if out := run(t, gobin, nil, bin, "version"); !strings.HasPrefix(out, "cogsweep ") {
+				t.Errorf("version says %q", out)
+			}
+		})
 	}
 }
 
