@@ -20,7 +20,7 @@ build: ## build bin/cogsweep and bin/fakecognito
 	$(GO) build -o $(BIN)/cogsweep ./cmd/cogsweep
 	$(GO) build -o $(BIN)/fakecognito ./cmd/fakecognito
 
-demo: build ## run disable then delete end to end against the local fake Cognito seeded from fixtures/
+demo: build ## run disable, delete, then restore of one deleted user, end to end against the local fake Cognito seeded from fixtures/
 	./scripts/demo.sh
 
 screenshot: build ## docs/report.png: a demo run (interrupted, resumed) rendered by cogsweep report --html in headless Chromium

@@ -431,15 +431,17 @@ func TestIAMPolicies(t *testing.T) {
 	base := []string{"cognito-idp:AdminGetUser", "cognito-idp:DescribeUserPool"}
 	tests := []struct {
 		action batch.Action
-		call   string // the mutating call; "" for token-only actions
+		call   string   // the mutating call; "" for token-only actions
+		more   []string // the action's other calls
 	}{
-		{batch.Disable, "cognito-idp:AdminDisableUser"},
-		{batch.Delete, "cognito-idp:AdminDeleteUser"},
-		{batch.Enable, "cognito-idp:AdminEnableUser"},
-		{batch.SignOut, "cognito-idp:AdminUserGlobalSignOut"},
-		{batch.DeleteAttributes, "cognito-idp:AdminDeleteUserAttributes"},
-		{batch.SelfDelete, ""}, // DeleteUser is authorized by the user's token, not IAM
-		{batch.Rollback, "cognito-idp:AdminEnableUser"},
+		{action: batch.Disable, call: "cognito-idp:AdminDisableUser"},
+		{action: batch.Delete, call: "cognito-idp:AdminDeleteUser"},
+		{action: batch.Enable, call: "cognito-idp:AdminEnableUser"},
+		{action: batch.SignOut, call: "cognito-idp:AdminUserGlobalSignOut"},
+		{action: batch.DeleteAttributes, call: "cognito-idp:AdminDeleteUserAttributes"},
+		{action: batch.SelfDelete}, // DeleteUser is authorized by the user's token, not IAM
+		{action: batch.Rollback, call: "cognito-idp:AdminEnableUser"},
+		{action: batch.Restore, call: "cognito-idp:AdminCreateUser", more: []string{"cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminDisableUser"}},
 	}
 	if len(tests) != len(batch.Actions) {
 		t.Fatalf("%d actions tested, cogsweep has %d: add the new one", len(tests), len(batch.Actions))
@@ -481,7 +483,7 @@ func TestIAMPolicies(t *testing.T) {
 			}
 			var want []string
 			if tt.call != "" {
-				want = append(append(append(want, base...), lookups...), tt.call)
+				want = append(append(append(append(want, base...), lookups...), tt.call), tt.more...)
 			}
 			if sawReads != (tt.call != "") {
 				t.Errorf("statement OptionalAccountReads present %v, want it in every admin action's policy only", sawReads)

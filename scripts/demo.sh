@@ -53,3 +53,12 @@ echo "Rows 1, 6 and 8 of the disable by email (resolved, a repeated email, a mal
 grep -E '"row":(1|6|8),' leavers-by-email.disable.report.ndjson
 echo "First line of the backup taken before the deletes:"
 head -1 deleted-users.ndjson
+
+# One of them was deleted by mistake: bring that user back from the backup
+# (attributes, groups, enabled state; Cognito gives a new sub, reported
+# beside the old one). No invitation is sent: a password reset lets them in.
+user=$(head -1 deleted-users.ndjson | sed -E 's/.*"username":"([^"]*)".*/\1/')
+printf 'username\n%s\n' "$user" > wrongly-deleted.csv
+run restore --from-backup deleted-users.ndjson --input wrongly-deleted.csv
+echo "The restore report's line:"
+sed -n '2p' wrongly-deleted.restore.report.ndjson

@@ -24,10 +24,11 @@ const (
 	DeleteAttributes Action = "delete-attributes"
 	SelfDelete       Action = "self-delete"
 	Rollback         Action = "rollback"
+	Restore          Action = "restore"
 )
 
 // Actions lists every action in the order --help shows them.
-var Actions = []Action{Disable, Delete, Enable, SignOut, DeleteAttributes, SelfDelete, Rollback}
+var Actions = []Action{Disable, Delete, Enable, SignOut, DeleteAttributes, SelfDelete, Rollback, Restore}
 
 // Quota is a Cognito request-rate category: the limiter an action's
 // mutating call takes its tokens from.
@@ -35,7 +36,8 @@ type Quota string
 
 // The categories a run's calls spend.
 const (
-	UserUpdate Quota = "UserUpdate" // AdminDisableUser, AdminDeleteUser, DeleteUser, ...
+	UserUpdate   Quota = "UserUpdate"   // AdminDisableUser, AdminDeleteUser, DeleteUser, ...
+	UserCreation Quota = "UserCreation" // AdminCreateUser (restore), shared with sign-ups
 )
 
 // spec is what an action does to one row's user, in the order process
@@ -69,6 +71,9 @@ type spec struct {
 	// deadTokenIsDone: the same for a token refused as NotAuthorized: it
 	// died with its user.
 	deadTokenIsDone bool
+	// steps, when set, are the action's own steps, taken instead of the
+	// read, backup and call above: restore makes several calls a row.
+	steps func(p *rowRun) result
 }
 
 // spec is a's. An unknown action's rows fail with a call that says so.
@@ -86,6 +91,8 @@ func (a Action) spec() spec {
 		return deleteAttributesSpec()
 	case SelfDelete:
 		return selfDeleteSpec()
+	case Restore:
+		return restoreSpec()
 	}
 	return spec{admin: true, call: func(*Job, task) callFn {
 		return func(context.Context) (string, error) { return "", fmt.Errorf("unknown action %q", a) }

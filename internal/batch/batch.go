@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/cogsweep/cogsweep/internal/backup"
 	"github.com/cogsweep/cogsweep/internal/cognito"
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/redact"
@@ -101,6 +102,7 @@ type Job struct {
 	Users   cognito.Users
 	Writes  Limiter // UserUpdate calls
 	Reads   Limiter // AdminGetUser
+	Creates Limiter // UserCreation calls (restore's AdminCreateUser)
 	Report  Sink
 	Intents IntentLog
 
@@ -129,6 +131,9 @@ type Job struct {
 	Pools    *PoolCache
 	Resolved *ResolvedUsers
 	Backup   Backup
+	// Restore, for restore, is the backup its users come from and the
+	// calls that bring them back (action_restore.go).
+	Restore *Restorer
 	// Missing are the pools found not to exist, seeded with those the
 	// pre-flight described (nil: Run starts an empty set); see pools.go.
 	Missing *MissingPools
@@ -189,6 +194,10 @@ var ErrInterrupted = errors.New("interrupted")
 type task struct {
 	row input.Row
 	target.Target
+	// entry is a restore row's user as the backup holds it; via, how an
+	// input row that named it by sub or email found it.
+	entry *backup.Entry
+	via   string
 }
 
 type result struct {

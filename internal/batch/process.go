@@ -45,6 +45,9 @@ func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*Fata
 		return p.res
 	}
 	p.prior, p.hadPrior = j.Prior[t.row.N]
+	if p.a.steps != nil {
+		return p.a.steps(p)
+	}
 	u, read, res, settled := p.readFirst()
 	if settled {
 		return res
@@ -127,21 +130,8 @@ func (p *rowRun) keep(u cognito.User, have bool) (result, bool) {
 // is not a repeat.
 func (p *rowRun) mutate(read string) result {
 	j, t := p.j, p.t
-	call := p.a.call(j, t)
-	journaled := p.hadPrior || j.Intents == nil
-	var intentErr error
-	r := p.do(j.limiter(p.a.quota), func(ctx context.Context) (string, error) {
-		if !journaled {
-			if err := j.Intents.Intent(t.row.N, read); err != nil {
-				intentErr = err
-				return "", retry.Wrap(retry.Decision{Class: retry.Fatal, Code: "CheckpointWriteFailed"}, err)
-			}
-			journaled = true
-		}
-		return call(ctx)
-	})
-	if intentErr != nil {
-		p.fail(&FatalError{Code: "CheckpointWriteFailed", Row: t.row.N, Err: intentErr})
+	r, stopped := p.journaled(j.limiter(p.a.quota), read, p.a.call(j, t))
+	if stopped {
 		return p.finish(report.NotAttempted, nil)
 	}
 	// The call may have run already: by an earlier run (an intent), or by
@@ -164,6 +154,30 @@ func (p *rowRun) mutate(read string) result {
 		return p.finish(p.a.done, nil)
 	}
 	return p.failed(r)
+}
+
+// journaled makes the row's mutating call, journaling its intent once the
+// limiter has given the first attempt its token. stopped: the intent could
+// not be written, and the run is stopping.
+func (p *rowRun) journaled(lim Limiter, read string, call callFn) (r retry.Result, stopped bool) {
+	j, t := p.j, p.t
+	journaled := p.hadPrior || j.Intents == nil
+	var intentErr error
+	r = p.do(lim, func(ctx context.Context) (string, error) {
+		if !journaled {
+			if err := j.Intents.Intent(t.row.N, read); err != nil {
+				intentErr = err
+				return "", retry.Wrap(retry.Decision{Class: retry.Fatal, Code: "CheckpointWriteFailed"}, err)
+			}
+			journaled = true
+		}
+		return call(ctx)
+	})
+	if intentErr != nil {
+		p.fail(&FatalError{Code: "CheckpointWriteFailed", Row: t.row.N, Err: intentErr})
+		return r, true
+	}
+	return r, false
 }
 
 // do makes one retried call of the row and adds its attempts to the row's.
@@ -242,6 +256,8 @@ func (j *Job) limiter(q Quota) Limiter {
 	switch q {
 	case UserUpdate:
 		return j.Writes
+	case UserCreation:
+		return j.Creates
 	}
 	return nil
 }

@@ -12,8 +12,16 @@ import (
 // prepare validates a row. It returns either a task for a worker or, for a
 // row decided without any call, its record.
 func (j *Job) prepare(row input.Row) (task, *report.Record) {
+	var from task
+	if j.Restore != nil && row.Err == "" {
+		var rec *report.Record
+		if from, rec = j.fromBackup(row); rec != nil {
+			return from, rec
+		}
+		row = from.row
+	}
 	tg, rej := target.Resolve(row, j.rules())
-	t := task{row: row, Target: tg}
+	t := task{row: row, Target: tg, entry: from.entry, via: from.via}
 	rec := func(o report.Outcome, msg string) (task, *report.Record) {
 		r := j.record(t)
 		r.Outcome, r.Message = o, msg
@@ -48,6 +56,9 @@ func (j *Job) rules() target.Rules {
 func (j *Job) record(t task) report.Record {
 	r := t.Target.Record(t.row)
 	r.Action, r.At = string(j.Action), j.now()
+	if t.via != "" {
+		r.Input, r.ResolvedBy = t.via, "backup"
+	}
 	return r
 }
 

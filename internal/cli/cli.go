@@ -43,6 +43,7 @@ Actions (each reads a CSV or NDJSON file of users):
   delete-attributes  AdminDeleteUserAttributes, or DeleteUserAttributes for rows with an access_token
   self-delete        DeleteUser with each row's access_token (no IAM credentials used)
   rollback           re-enable exactly the users a disable report says it disabled
+  restore            AdminCreateUser from a delete's --backup: attributes, groups, enabled state
 
 Other commands:
   status             progress of a run from its checkpoint
@@ -150,4 +151,6 @@ var synopses = map[batch.Action][2]string{
 		"cogsweep self-delete --region us-east-1 --input deletion-requests.ndjson"},
 	batch.Rollback: {"Re-enable exactly the users that a disable run's report says it disabled. Users that were already\ndisabled before that run (already_disabled) stay disabled; other lines end skipped. Pool and region\ndefault to the disable run's. Below, its own report is leavers.disable.rollback.report.ndjson.",
 		"cogsweep rollback --from-report leavers.disable.report.ndjson"},
+	batch.Restore: {"Create again the users a delete --backup kept (AdminCreateUser, no invitation unless\n--resend-invitation), with their writable attributes, groups and enabled state. A user of that name in\nthe pool is never overwritten (already_exists). --input picks users of the backup; the pool defaults\nto the backup's, and another needs --to-pool. Users sign in again only after a password reset.",
+		"cogsweep restore --from-backup leavers.backup.ndjson --input wrongly-deleted.csv"},
 }

@@ -33,6 +33,7 @@ func bind(o *run.Options, fs *flag.FlagSet) {
 	if a == batch.Rollback {
 		fs.StringVar(&o.FromReport, "from-report", o.FromReport, "the report of the disable run to undo (required)")
 	} else {
+		bindRestore(o, fs)
 		fs.StringVar(&o.Input, "input", o.Input, "input file, s3://bucket/key, or - for stdin (CSV or NDJSON)")
 		fs.StringVar(&o.Format, "format", o.Format, "csv or ndjson (default: from the file extension; required for stdin)")
 		fs.Var(sizeFlag{"max-stdin-size", &o.MaxStdinSize}, "max-stdin-size", "the most of --input - copied aside, a `size` such as 4GiB; past it the run stops (exit 2)")
@@ -74,6 +75,17 @@ func bind(o *run.Options, fs *flag.FlagSet) {
 	fs.IntVar(&o.Shards, "shards", o.Shards, "number of shards; the index comes from --shard or JOB_COMPLETION_INDEX (Kubernetes Indexed Job)")
 	fs.StringVar(&o.Pushgateway, "pushgateway", o.Pushgateway, "Prometheus Pushgateway URL: push progress every 30s and the result at the end")
 	fs.StringVar(&o.PushgatewayJob, "pushgateway-job", o.PushgatewayJob, "job label of the pushed metrics (give each CronJob its own)")
+}
+
+// bindRestore registers restore's own flags (its --input is optional).
+func bindRestore(o *run.Options, fs *flag.FlagSet) {
+	if o.Action != batch.Restore {
+		return
+	}
+	fs.StringVar(&o.FromBackup, "from-backup", o.FromBackup, "the file delete --backup wrote (required); --input, when given, picks which of its users")
+	fs.StringVar(&o.ToPool, "to-pool", o.ToPool, "restore into this `pool` rather than the backup's own")
+	fs.BoolVar(&o.ResendInvitation, "resend-invitation", o.ResendInvitation, "let Cognito send each restored user an invitation with a temporary password (default: none sent)")
+	fs.Var(floatFlag{"create-rate", &o.CreateRate}, "create-rate", "AdminCreateUser requests per second, a `rate` (UserCreation quota, shared with sign-ups); the ceiling of --rate auto's own controller for creates")
 }
 
 // envName is the environment variable that sets flag name.
@@ -162,8 +174,8 @@ func (f rateFlag) Set(s string) error {
 // bindSafety registers the safety flags that apply to the action.
 func bindSafety(o *run.Options, fs *flag.FlagSet) {
 	a := o.Action
-	if !a.AdminCapable() || a == batch.Rollback {
-		return
+	if !a.AdminCapable() || a == batch.Rollback || a == batch.Restore {
+		return // their users are not in the pool to be listed or protected
 	}
 	fs.Var((*listFlag)(&o.ProtectGroups), "protect-group", "never touch members of this `group` (repeatable): their rows end protected; members are listed once per pool (ListUsersInGroup)")
 	fs.StringVar(&o.ProtectFile, "protect-file", o.ProtectFile, "never touch the usernames in this `file`: one per line, or a CSV/NDJSON (by extension) with a username column")

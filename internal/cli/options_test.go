@@ -25,6 +25,7 @@ var floatFlags = []struct {
 	{"read-rate", batch.Delete},
 	{"list-rate", batch.Delete},
 	{"max-fraction", batch.Delete},
+	{"create-rate", batch.Restore},
 }
 
 func TestOptions_FloatFlagsRejectNaNAndInfinities(t *testing.T) {
@@ -37,8 +38,14 @@ func TestOptions_FloatFlagsRejectNaNAndInfinities(t *testing.T) {
 		for _, v := range []string{"NaN", "nan", "Inf", "+Inf", "-Inf", "infinity", "1e999"} {
 			for _, from := range []string{"flag", "env"} {
 				t.Run(ff.flag+"="+v+"/"+from, func(t *testing.T) {
-					args := []string{string(ff.action), "--user-pool-id", testPool, "--confirm-pool-id", testPool,
+					args := []string{string(ff.action), "--user-pool-id", testPool,
 						"--input", in, "--endpoint-url", url, "--progress", "off"}
+					if ff.action.Destructive() {
+						args = append(args, "--confirm-pool-id", testPool)
+					}
+					if ff.action == batch.Restore {
+						args = append(args, "--from-backup", in)
+					}
 					if from == "flag" {
 						args = append(args, "--"+ff.flag, v)
 					} else {

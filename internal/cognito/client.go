@@ -275,3 +275,42 @@ func (c *Client) ListUsersInGroupPage(ctx context.Context, pool, group, token st
 	}
 	return out.Users, aws.ToString(out.NextToken), nil
 }
+
+// CreateUser calls AdminCreateUser and returns the user as created, its
+// new sub among its attributes.
+func (c *Client) CreateUser(ctx context.Context, pool string, nu NewUser) (User, string, error) {
+	in := &cip.AdminCreateUserInput{UserPoolId: &pool, Username: &nu.Username}
+	for name, v := range nu.Attributes {
+		in.UserAttributes = append(in.UserAttributes, types.AttributeType{Name: aws.String(name), Value: aws.String(v)})
+	}
+	if nu.Invite {
+		// A new user's invitation goes by SMS unless asked otherwise.
+		if nu.Attributes["email"] != "" {
+			in.DesiredDeliveryMediums = []types.DeliveryMediumType{types.DeliveryMediumTypeEmail}
+		}
+	} else {
+		in.MessageAction = types.MessageActionTypeSuppress
+	}
+	out, err := c.api.AdminCreateUser(ctx, in)
+	if err != nil {
+		return User{}, "", err
+	}
+	u := User{Attributes: map[string]string{}}
+	if t := out.User; t != nil {
+		u.Username, u.Enabled, u.Status = aws.ToString(t.Username), t.Enabled, string(t.UserStatus)
+		for _, a := range t.Attributes {
+			u.Attributes[aws.ToString(a.Name)] = aws.ToString(a.Value)
+		}
+	}
+	u.Sub = u.Attributes["sub"]
+	return u, requestID(out.ResultMetadata), nil
+}
+
+// AddUserToGroup calls AdminAddUserToGroup.
+func (c *Client) AddUserToGroup(ctx context.Context, pool, username, group string) (string, error) {
+	out, err := c.api.AdminAddUserToGroup(ctx, &cip.AdminAddUserToGroupInput{UserPoolId: &pool, Username: &username, GroupName: &group})
+	if err != nil {
+		return "", err
+	}
+	return requestID(out.ResultMetadata), nil
+}

@@ -42,3 +42,12 @@ type Users interface {
 	SelfDelete(ctx context.Context, accessToken string) (string, error)
 	SelfDeleteAttributes(ctx context.Context, accessToken string, names []string) (string, error)
 }
+
+// NewUser is what restore creates: a user with the attributes an admin
+// may write. Invite sends Cognito's invitation (temporary password) to
+// the user; without it the create is silent (MessageAction SUPPRESS).
+type NewUser struct {
+	Username   string
+	Attributes map[string]string
+	Invite     bool
+}

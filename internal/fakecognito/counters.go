@@ -28,6 +28,20 @@ func (s *Server) countThrottle() {
 	s.throttled++
 }
 
+func (s *Server) countInvitation() {
+	s.statMu.Lock()
+	defer s.statMu.Unlock()
+	s.invitations++
+}
+
+// Invitations counts the invitation messages AdminCreateUser would have
+// sent: a create without MessageAction SUPPRESS, or a RESEND.
+func (s *Server) Invitations() int {
+	s.statMu.Lock()
+	defer s.statMu.Unlock()
+	return s.invitations
+}
+
 // Calls counts requests for op that reached the handler, whatever their fate.
 func (s *Server) Calls(op string) int {
 	s.statMu.Lock()
@@ -97,6 +111,7 @@ func (s *Server) Reset() {
 	s.executed = map[string]int{}
 	s.processed = map[string]int{}
 	s.throttled = 0
+	s.invitations = 0
 	s.prodServed.Store(0)
 	s.prodThrottled.Store(0)
 }

@@ -34,6 +34,7 @@ func (s *Server) adminCreateUser(body []byte) (any, *apiError) {
 		UserPoolId     string     `json:"UserPoolId"`
 		Username       string     `json:"Username"`
 		UserAttributes []attrJSON `json:"UserAttributes"`
+		MessageAction  string     `json:"MessageAction"`
 	}
 	if e := decode(body, &req); e != nil {
 		return nil, e
@@ -43,6 +44,13 @@ func (s *Server) adminCreateUser(body []byte) (any, *apiError) {
 	}
 	if e := checkUsername(req.Username); e != nil {
 		return nil, e
+	}
+	switch req.MessageAction {
+	case "", "SUPPRESS":
+	case "RESEND":
+		return s.resendInvitation(req.UserPoolId, req.Username)
+	default:
+		return nil, errInvalid("1 validation error detected: Value '%s' at 'messageAction' failed to satisfy constraint: Member must satisfy enum value set: [RESEND, SUPPRESS]", req.MessageAction)
 	}
 	for _, a := range req.UserAttributes {
 		if !knownAttr(a.Name) {
@@ -77,6 +85,24 @@ func (s *Server) adminCreateUser(body []byte) (any, *apiError) {
 		return nil, e
 	}
 	p.insert(u)
+	if req.MessageAction == "" {
+		s.countInvitation()
+	}
+	return struct {
+		User userJSON `json:"User"`
+	}{userOut(u, nil)}, nil
+}
+
+// resendInvitation is AdminCreateUser with MessageAction RESEND: the user
+// must exist already, and only the invitation is sent again.
+func (s *Server) resendInvitation(poolID, username string) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, u, e := s.lookupUser(poolID, username)
+	if e != nil {
+		return nil, e
+	}
+	s.countInvitation()
 	return struct {
 		User userJSON `json:"User"`
 	}{userOut(u, nil)}, nil

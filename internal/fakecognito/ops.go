@@ -18,7 +18,7 @@ type opSpec struct {
 var operations = map[string]opSpec{
 	"CreateUserPool":            {handle: (*Server).createUserPool, seeding: true},
 	"DescribeUserPool":          {handle: (*Server).describeUserPool},
-	"AdminCreateUser":           {handle: (*Server).adminCreateUser, seeding: true},
+	"AdminCreateUser":           {handle: (*Server).adminCreateUser, category: UserCreation, seeding: true},
 	"AdminGetUser":              {handle: (*Server).adminGetUser, category: UserRead},
 	"AdminDisableUser":          {handle: (*Server).adminDisableUser, category: UserUpdate},
 	"AdminEnableUser":           {handle: (*Server).adminEnableUser, category: UserUpdate},

@@ -291,3 +291,20 @@ func (s *Server) seed(poolID string, su User) error {
 	}
 	return s.addUser(p, su)
 }
+
+// DeleteGroup removes a group from a pool and from its members, as
+// DeleteGroup does (a restore then meets a group that is gone).
+func (s *Server) DeleteGroup(poolID, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.pools[poolID]
+	if p == nil || p.groups[name] == nil {
+		return fmt.Errorf("delete group: no group %s in %s", name, poolID)
+	}
+	g := p.groups[name]
+	for u := range g.members {
+		u.groups = slices.DeleteFunc(u.groups, func(x *group) bool { return x == g })
+	}
+	delete(p.groups, name)
+	return nil
+}

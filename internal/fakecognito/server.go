@@ -55,6 +55,9 @@ type Options struct {
 	UserUpdate Quota
 	UserRead   Quota
 	UserList   Quota
+	// UserCreation paces AdminCreateUser (restore's creates); seeding
+	// with it unset is unpaced.
+	UserCreation Quota
 	// AppliedQuotas is what Service Quotas reports as applied per
 	// category (account.go); a category not named reports its default
 	// (Quotas). It is what the account bought, independent of the buckets
@@ -98,11 +101,12 @@ type Server struct {
 	mu    sync.Mutex // guards pools and everything under them
 	pools map[string]*pool
 
-	statMu    sync.Mutex
-	calls     map[string]int
-	executed  map[string]int
-	processed map[string]int
-	throttled int
+	statMu      sync.Mutex
+	calls       map[string]int
+	executed    map[string]int
+	processed   map[string]int
+	throttled   int
+	invitations int
 
 	prodServed    atomic.Int64
 	prodThrottled atomic.Int64
@@ -159,6 +163,7 @@ func New(opts Options) *Server {
 	s.buckets[UserUpdate] = newBucket(opts.UserUpdate, now)
 	s.buckets[UserRead] = newBucket(opts.UserRead, now)
 	s.buckets[UserList] = newBucket(opts.UserList, now)
+	s.buckets[UserCreation] = newBucket(opts.UserCreation, now)
 	return s
 }
 

@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// UserCreation is the category of AdminCreateUser and SignUp. The fake
-// enforces no bucket for it (AdminCreateUser is a seeding call); it exists
-// for Service Quotas and the usage metrics.
+// UserCreation is the category of AdminCreateUser and SignUp. Its bucket
+// is unlimited unless Options.UserCreation sets one, so seeding is not
+// paced; it exists for Service Quotas, the usage metrics and restore.
 const UserCreation Category = "UserCreation"
 
 // usageMinute is what CloudWatch's AWS/Usage namespace publishes for one

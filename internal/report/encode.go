@@ -43,6 +43,18 @@ func AppendRecord(dst []byte, r *Record) []byte {
 	if r.Repeated {
 		dst = append(dst, `,"repeated":true`...)
 	}
+	dst = appendOptString(dst, `,"old_sub":`, r.OldSub)
+	dst = appendOptString(dst, `,"new_sub":`, r.NewSub)
+	if len(r.MissingGroups) > 0 {
+		dst = append(dst, `,"missing_groups":[`...)
+		for i, g := range r.MissingGroups {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, g)
+		}
+		dst = append(dst, ']')
+	}
 	dst = append(dst, `,"at":"`...)
 	dst = r.At.AppendFormat(dst, time.RFC3339Nano)
 	dst = append(dst, `"}`...)

@@ -77,6 +77,8 @@ func TestAppendRecord_MatchesEncodingJSON(t *testing.T) {
 		{name: "year 0 and 9999", r: Record{Row: 1, At: time.Date(0, 1, 1, 0, 0, 0, 1, time.UTC)}},
 		{name: "year 9999", r: Record{Row: 1, At: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)}},
 		{name: "would outcome", r: Record{Row: 2, Outcome: WouldPrefix + "delete", Action: "delete", At: at}},
+		{name: "restored with subs and missing groups", r: Record{Row: 4, Outcome: Restored, Action: "restore", Username: "bob",
+			OldSub: "11111111-1111-4111-8111-111111111111", NewSub: "22222222-2222-4222-8222-222222222222", MissingGroups: []string{"temp", `a"b`}, At: at}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { checkRecord(t, &tt.r) })

@@ -21,6 +21,10 @@ const (
 	SkippedNotDisabled Outcome = "skipped_not_disabled"
 	SkippedTooRecent   Outcome = "skipped_too_recent"
 	Skipped            Outcome = "skipped"
+	// Restored and AlreadyExists are restore's: a user of that name in the
+	// pool is never overwritten.
+	Restored      Outcome = "restored"
+	AlreadyExists Outcome = "already_exists"
 )
 
 // Problem outcomes.
@@ -28,6 +32,9 @@ const (
 	Invalid      Outcome = "invalid"
 	Failed       Outcome = "failed"
 	NotAttempted Outcome = "not_attempted"
+	// NotInBackup is restore's: the input names a user the backup does
+	// not hold.
+	NotInBackup Outcome = "not_in_backup"
 )
 
 // WouldPrefix starts every dry-run outcome: would_disable, would_delete, ...
@@ -35,7 +42,7 @@ const WouldPrefix = "would_"
 
 // Problem reports whether the outcome makes a finished run exit non-zero.
 func (o Outcome) Problem() bool {
-	return o == Invalid || o == Failed || o == NotAttempted
+	return o == Invalid || o == Failed || o == NotAttempted || o == NotInBackup
 }
 
 // Settled reports whether a resumed run leaves a row with this outcome alone.

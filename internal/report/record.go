@@ -33,8 +33,14 @@ type Record struct {
 	RequestID   string `json:"request_id,omitempty"`
 	// Repeated marks a mutating call that was made again after a crash or a
 	// timeout, when the first one may already have reached the service.
-	Repeated bool      `json:"repeated,omitempty"`
-	At       time.Time `json:"at"`
+	Repeated bool `json:"repeated,omitempty"`
+	// OldSub and NewSub are a restored user's sub in the backup and the
+	// one Cognito gave it now: applications keyed by sub need the pair.
+	// MissingGroups are the backup's groups the pool no longer has.
+	OldSub        string    `json:"old_sub,omitempty"`
+	NewSub        string    `json:"new_sub,omitempty"`
+	MissingGroups []string  `json:"missing_groups,omitempty"`
+	At            time.Time `json:"at"`
 }
 
 // Header is the first line of a report. Kind is always "header" so a reader

@@ -213,7 +213,7 @@ func newInterner() *interner {
 	in := &interner{m: make(map[string]Outcome, 32)}
 	for _, o := range []Outcome{Disabled, AlreadyDisabled, Deleted, NotFound, Duplicate, Enabled,
 		AttributesDeleted, SelfDeleted, SignedOut, Protected, SkippedNotDisabled, SkippedTooRecent,
-		Skipped, Invalid, Failed, NotAttempted} {
+		Skipped, Restored, AlreadyExists, Invalid, Failed, NotAttempted, NotInBackup} {
 		in.m[string(o)] = o
 	}
 	return in

@@ -83,6 +83,10 @@ func (p *plan) execute(ctx context.Context, store Storage, f *opened, a *admissi
 		rw.Close()
 		return nil, err
 	}
+	if err := p.attachRestore(job, a.users); err != nil {
+		rw.Close()
+		return nil, err
+	}
 	tl := p.startTimeline(ctx, job, f.files, f.resume) // timeline.go
 	if f.resume {
 		p.log.Info("resuming", "checkpoint", p.checkpointPath, "rows", p.scan.Rows, "settled", f.state.Settled.Count(), "in_flight_before", len(f.prior))

@@ -56,6 +56,13 @@ type Options struct {
 	FromReport   string
 	// Backup is delete's --backup file (identity.go).
 	Backup string
+	// FromBackup is restore's backup (restore.go); ToPool restores it into
+	// another pool than its own; ResendInvitation lets Cognito send each
+	// user its invitation; CreateRate paces AdminCreateUser (UserCreation).
+	FromBackup       string
+	ToPool           string
+	ResendInvitation bool
+	CreateRate       float64
 	// SafetyOptions are --protect-group, --protect-file,
 	// --only-disabled-for and --select (safety_options.go).
 	SafetyOptions
@@ -90,6 +97,7 @@ func NewOptions(a batch.Action) *Options {
 		MaxRate:       25,
 		Burst:         1,
 		ReadRate:      25,
+		CreateRate:    25,
 		MaxAttempts:   pipeline.Retry.MaxAttempts,
 		CallTimeout:   pipeline.CallTimeout,
 		UsageInterval: 5 * time.Minute,
@@ -114,6 +122,10 @@ func (o *Options) Validate() error {
 		if o.FromReport == "" {
 			errs = append(errs, errors.New("--from-report is required: the report of the disable run to undo"))
 		}
+	} else if o.Action == batch.Restore {
+		if o.FromBackup == "" {
+			errs = append(errs, errors.New("--from-backup is required: the file delete --backup wrote"))
+		}
 	} else if o.Input == "" && o.Select == "" {
 		errs = append(errs, errors.New("--input is required (a file, or - for stdin; or --select a query)"))
 	}
@@ -131,6 +143,9 @@ func (o *Options) Validate() error {
 	}
 	if !positive(o.ReadRate) {
 		errs = append(errs, fmt.Errorf("--read-rate %g: want a positive number of requests per second", o.ReadRate))
+	}
+	if !positive(o.CreateRate) {
+		errs = append(errs, fmt.Errorf("--create-rate %g: want a positive number of requests per second", o.CreateRate))
 	}
 	if o.Burst < 1 {
 		errs = append(errs, errors.New("--burst must be at least 1"))

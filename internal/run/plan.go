@@ -9,6 +9,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/timeline"
 	"strings"
 
+	"github.com/cogsweep/cogsweep/internal/backup"
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/target"
@@ -42,6 +43,8 @@ type plan struct {
 	sel            *selection // --select's manifest; nil without
 
 	pools describedPools // DescribeUserPool, once per pool (safety.go)
+
+	backup *backup.Index // restore's --from-backup (restore.go)
 }
 
 // plan makes the run's plan: the input fetched and scanned, its columns
@@ -85,6 +88,9 @@ func (r *run) plan(ctx context.Context, store Storage) (*plan, error) {
 func (p *plan) close() {
 	p.sel.cleanup()
 	p.src.Close()
+	if p.backup != nil {
+		p.backup.Close()
+	}
 }
 
 // paths names the report and the checkpoint: the flags, with the shard's
@@ -112,6 +118,9 @@ func (p *plan) scanInput(ctx context.Context, store Storage) error {
 	o := p.o
 	if o.Action == batch.Rollback {
 		return p.prepareRollback()
+	}
+	if o.Action == batch.Restore && o.Input == "" {
+		return p.prepareRestore()
 	}
 	if o.Select != "" && o.Input == "" {
 		return p.presetSelection() // the query waits for the run's paths (selectUsers)
@@ -151,6 +160,9 @@ func (p *plan) scanInput(ctx context.Context, store Storage) error {
 		return usage(fmt.Errorf("read input %s: %w", p.displayInput(), err))
 	}
 	p.scan = sum
+	if o.Action == batch.Restore {
+		return p.prepareRestore()
+	}
 	return nil
 }
 
@@ -179,6 +191,9 @@ func (p *plan) openSource(ctx context.Context, store Storage) error {
 func (p *plan) openReader(src Source) (input.Reader, func(), error) {
 	if p.o.Action == batch.Rollback {
 		return openReportRows(src.Path)
+	}
+	if p.o.Action == batch.Restore && src.Path == p.o.FromBackup {
+		return p.restoreRows()
 	}
 	f, err := src.Open()
 	if err != nil {
@@ -256,6 +271,9 @@ func (p *plan) computeFingerprint() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "input=%s\naction=%s\npool=%s\nregion=%s\ndry=%t\nattrs=%s\nmax_users=%d\nmax_fraction=%g\n",
 		p.scan.SHA256, o.Action, o.UserPoolID, p.region, o.DryRun, strings.Join(p.attrs, ","), o.MaxUsers, o.MaxFraction)
+	if p.backup != nil {
+		fmt.Fprintf(h, "backup=%s\ninvite=%t\n", p.backup.SHA256, o.ResendInvitation)
+	}
 	p.fingerprintSafety(h)
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -60,7 +60,8 @@ func (p *plan) settle(ctx context.Context, store Storage, f *opened, x *executed
 	if x.predicted != nil {
 		return x.predicted // a dry run: the real run would be refused
 	}
-	problems := final.Counts[report.Invalid] + final.Counts[report.Failed] + final.Counts[report.NotAttempted]
+	problems := final.Counts[report.Invalid] + final.Counts[report.Failed] + final.Counts[report.NotAttempted] +
+		final.Counts[report.NotInBackup]
 	if problems > 0 {
 		return &RowProblems{N: problems}
 	}

@@ -76,6 +76,7 @@ func (o *Options) perShard(n int) {
 	}
 	o.MaxRate /= float64(n)
 	o.ReadRate /= float64(n)
+	o.CreateRate /= float64(n)
 	o.ListRate /= float64(n)
 }
 

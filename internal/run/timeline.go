@@ -32,6 +32,7 @@ func (r *plan) startTimeline(ctx context.Context, job *batch.Job, files Files, r
 	job.Writes = meter("UserUpdate", job.Writes)
 	job.Reads = meter("UserRead", job.Reads)
 	job.Lists = meter("UserList", job.Lists)
+	job.Creates = meter("UserCreation", job.Creates)
 	if err := tl.Start(ctx); err != nil {
 		r.log.Warn("the run keeps no timeline", "error", err)
 		_ = tl.Close("")
