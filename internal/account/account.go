@@ -4,6 +4,9 @@
 // (AWS/Usage). Every read is optional: a missing permission, an endpoint
 // without the service or a metric without data gives an *Unavailable and
 // today's defaults, never a failed run.
+//
+// It may import pace; only internal/run imports it, and it makes no Cognito
+// call.
 package account
 
 import (

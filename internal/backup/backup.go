@@ -1,6 +1,10 @@
 // Package backup keeps a copy of each user that delete removes: one NDJSON
 // line per user in a local file (mode 0600), durable before the delete call
 // is made.
+//
+// It may import cognito (the user it copies), input and fsutil. internal/run
+// opens it; internal/batch writes through its own Backup interface and reads
+// a backup's entries (backup.Entry) for restore.
 package backup
 
 import (

@@ -14,14 +14,12 @@ package batch
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/cogsweep/cogsweep/internal/backup"
 	"github.com/cogsweep/cogsweep/internal/cognito"
 	"github.com/cogsweep/cogsweep/internal/input"
-	"github.com/cogsweep/cogsweep/internal/redact"
 	"github.com/cogsweep/cogsweep/internal/report"
 	"github.com/cogsweep/cogsweep/internal/retry"
 	"github.com/cogsweep/cogsweep/internal/target"
@@ -165,25 +163,6 @@ func (s Stats) CallRate() float64 {
 	}
 	return float64(s.Calls) / s.Elapsed.Seconds()
 }
-
-// FatalError is a run-wide fault: the run stopped dispatching because of it.
-type FatalError struct {
-	Code string // the AWS error code or our own name for the fault
-	Row  int    // the row whose call met it
-	Err  error
-}
-
-// Error is the fault's text, which goes to the log, stderr and the
-// checkpoint: a row's faults were scrubbed of its token when made (fatal),
-// and JWT shapes are removed here from any fault's text.
-func (e *FatalError) Error() string {
-	if e.Row == 0 {
-		return redact.Text(fmt.Sprintf("%s: %v", e.Code, e.Err))
-	}
-	return redact.Text(fmt.Sprintf("run stopped at row %d: %s: %v", e.Row, e.Code, e.Err))
-}
-
-func (e *FatalError) Unwrap() error { return e.Err }
 
 // ErrInterrupted is returned when the parent context was cancelled (a signal):
 // the run drained its in-flight calls and stopped.

@@ -234,9 +234,9 @@ func TestJob_FatalStopsDispatch(t *testing.T) {
 		names[i] = "user" + string(rune('a'+i%26)) + string(rune('a'+i/26))
 	}
 	_, err := j.Run(t.Context(), rows(names...))
-	var fe *FatalError
+	var fe *retry.FatalError
 	if !errors.As(err, &fe) || fe.Code != "AccessDeniedException" {
-		t.Fatalf("err %v, want a FatalError with the code", err)
+		t.Fatalf("err %v, want a retry.FatalError with the code", err)
 	}
 	if n := u.n("delete"); n > j.Concurrency {
 		t.Fatalf("%d calls after a fatal error, want at most %d in flight", n, j.Concurrency)
@@ -259,9 +259,9 @@ func TestJob_StreakOfTransientFailuresStops(t *testing.T) {
 		names[i] = "u" + string(rune('a'+i%26)) + string(rune('a'+i/26))
 	}
 	_, err := j.Run(t.Context(), rows(names...))
-	var fe *FatalError
+	var fe *retry.FatalError
 	if !errors.As(err, &fe) {
-		t.Fatalf("err %v, want a FatalError after a streak", err)
+		t.Fatalf("err %v, want a retry.FatalError after a streak", err)
 	}
 	if n := u.n("enable"); n > 6*j.Retry.MaxAttempts {
 		t.Fatalf("%d calls: the streak did not stop the run", n)
@@ -297,6 +297,46 @@ func TestJob_PrepareRejects(t *testing.T) {
 			}
 			if !strings.HasPrefix(rec.Message, tt.reason) {
 				t.Errorf("reason %q, want %q", rec.Message, tt.reason)
+			}
+		})
+	}
+}
+
+// failingIntents is an intent log whose every write fails.
+type failingIntents struct{ err error }
+
+func (f failingIntents) Intent(int, string) error { return f.err }
+func (f failingIntents) Sync() error              { return nil }
+
+// An intent that cannot be journaled stops the run before its call: the
+// row was not attempted, and no call was made or counted.
+func TestJob_IntentWriteFailsBeforeTheCall(t *testing.T) {
+	tests := []struct {
+		name   string
+		action Action
+		op     string
+	}{
+		{name: "delete", action: Delete, op: "delete"},
+		{name: "disable after its read", action: Disable, op: "disable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u := &users{get: enabledUser, mut: succeed}
+			j, sink, _ := newJob(tt.action, u)
+			j.Concurrency = 1
+			j.Intents = failingIntents{err: errors.New("disk full")}
+			st, err := j.Run(t.Context(), rows("alice"))
+			var fe *retry.FatalError
+			if !errors.As(err, &fe) || fe.Code != "CheckpointWriteFailed" || fe.Row != 1 {
+				t.Fatalf("err %v, want a CheckpointWriteFailed fault at row 1", err)
+			}
+			if n := u.n(tt.op); n != 0 {
+				t.Errorf("%d %s calls, want none without the intent", n, tt.op)
+			}
+			rec := sink.recs[1]
+			if rec.Outcome != report.NotAttempted || rec.Attempts != u.n("get") || st.Calls != u.n("get") {
+				t.Errorf("outcome %s, %d attempts, %d calls; want not_attempted with only the read (%d) counted",
+					rec.Outcome, rec.Attempts, st.Calls, u.n("get"))
 			}
 		})
 	}

@@ -3,12 +3,14 @@ package batch
 import (
 	"fmt"
 	"time"
+
+	"github.com/cogsweep/cogsweep/internal/retry"
 )
 
 // collect is the one writer of outcomes. It returns the first sink error;
 // after one it stops the run (the report is the product: no point going on
 // without it).
-func (j *Job) collect(results <-chan result, st *Stats, fail func(*FatalError)) error {
+func (j *Job) collect(results <-chan result, st *Stats, fail func(*retry.FatalError)) error {
 	c := collector{j: j, st: st, now: j.now, fail: fail, lastSync: j.now(), lastProgress: j.now()}
 	for r := range results {
 		if c.err == nil {
@@ -28,7 +30,7 @@ type collector struct {
 	j                      *Job
 	st                     *Stats
 	now                    func() time.Time
-	fail                   func(*FatalError)
+	fail                   func(*retry.FatalError)
 	err                    error
 	streak, forbidden      int
 	unsynced               int
@@ -39,7 +41,7 @@ func (c *collector) handle(r *result) {
 	j, st := c.j, c.st
 	if err := j.Report.Write(&r.rec); err != nil {
 		c.err = fmt.Errorf("write report: %w", err)
-		c.fail(&FatalError{Code: "ReportWriteFailed", Row: r.rec.Row, Err: err})
+		c.fail(&retry.FatalError{Code: "ReportWriteFailed", Row: r.rec.Row, Err: err})
 		return
 	}
 	c.unsynced++
@@ -58,7 +60,7 @@ func (c *collector) handle(r *result) {
 		if c.forbidden >= j.MaxStreak {
 			why = "were refused by the service's firewall (WAF)"
 		}
-		c.fail(&FatalError{Code: code, Row: r.rec.Row,
+		c.fail(&retry.FatalError{Code: code, Row: r.rec.Row,
 			Err: fmt.Errorf("%d rows in a row %s (%s): the service is failing, not the rows", j.MaxStreak, why, code)})
 	}
 	t := c.now()
@@ -66,7 +68,7 @@ func (c *collector) handle(r *result) {
 	if c.unsynced >= 256 || t.Sub(c.lastSync) >= 200*time.Millisecond {
 		if err := j.sync(); err != nil {
 			c.err = err
-			c.fail(&FatalError{Code: "ReportWriteFailed", Row: r.rec.Row, Err: err})
+			c.fail(&retry.FatalError{Code: "ReportWriteFailed", Row: r.rec.Row, Err: err})
 			return
 		}
 		c.unsynced, c.lastSync = 0, t

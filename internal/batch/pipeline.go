@@ -13,10 +13,11 @@ import (
 
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/report"
+	"github.com/cogsweep/cogsweep/internal/retry"
 )
 
 // Run processes every row of rows. It returns nil when all rows were
-// handled, ErrInterrupted after ctx was cancelled, a *FatalError after a
+// handled, ErrInterrupted after ctx was cancelled, a *retry.FatalError after a
 // run-wide fault, or an error of the reader or the sink. Rows not reached
 // get no outcome here: the caller fills them in as not_attempted.
 func (j *Job) Run(ctx context.Context, rows input.Reader) (Stats, error) {
@@ -54,8 +55,8 @@ type pipeline struct {
 	stopDispatch      context.CancelCauseFunc
 	cancelCalls       context.CancelFunc
 	fatalOnce         sync.Once
-	fatal             *FatalError // the first fault; read once results is closed
-	readErr           error       // the reader's; read once results is closed
+	fatal             *retry.FatalError // the first fault; read once results is closed
+	readErr           error             // the reader's; read once results is closed
 }
 
 func (j *Job) newPipeline(ctx context.Context) *pipeline {
@@ -91,7 +92,7 @@ func (p *pipeline) close() {
 }
 
 // fail stops dispatching for the run's first run-wide fault.
-func (p *pipeline) fail(f *FatalError) {
+func (p *pipeline) fail(f *retry.FatalError) {
 	p.fatalOnce.Do(func() {
 		p.fatal = f
 		p.stopDispatch(f)

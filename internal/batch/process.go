@@ -21,7 +21,7 @@ type rowRun struct {
 	a                 spec
 	t                 task
 	dispatch, callCtx context.Context
-	fail              func(*FatalError)
+	fail              func(*retry.FatalError)
 	kind              retry.Kind
 	start             time.Time
 	res               result
@@ -34,7 +34,7 @@ type rowRun struct {
 // process runs one row. dispatch ends waiting (limiter, backoff) when the run
 // stops; callCtx bounds the calls themselves, so a call already sent can
 // finish during the drain.
-func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*FatalError)) result {
+func (j *Job) process(dispatch, callCtx context.Context, t task, fail func(*retry.FatalError)) result {
 	p := &rowRun{j: j, a: j.Action.spec(), t: t, dispatch: dispatch, callCtx: callCtx, fail: fail,
 		kind: retry.IAM, start: j.now(), res: result{rec: j.record(t)}}
 	if t.Token != "" {
@@ -111,7 +111,7 @@ func (p *rowRun) keep(u cognito.User, have bool) (result, bool) {
 	r, err := p.j.backUp(p.do, p.t, u, have)
 	switch {
 	case err != nil:
-		p.fail(&FatalError{Code: "BackupWriteFailed", Row: p.t.row.N, Err: err})
+		p.fail(&retry.FatalError{Code: "BackupWriteFailed", Row: p.t.row.N, Err: err})
 		return p.finish(report.NotAttempted, nil), true
 	case r.Class == retry.NotFound && p.hadPrior && p.a.goneIsDone:
 		p.res.rec.Repeated = true // our earlier call reached it
@@ -157,24 +157,18 @@ func (p *rowRun) mutate(read string) result {
 }
 
 // journaled makes the row's mutating call, journaling its intent once the
-// limiter has given the first attempt its token. stopped: the intent could
-// not be written, and the run is stopping.
+// limiter has given the first attempt its token (the loop's BeforeFirst
+// step): no call without its intent. stopped: the intent could not be
+// written, no call was made, and the run is stopping.
 func (p *rowRun) journaled(lim Limiter, read string, call callFn) (r retry.Result, stopped bool) {
 	j, t := p.j, p.t
-	journaled := p.hadPrior || j.Intents == nil
-	var intentErr error
-	r = p.do(lim, func(ctx context.Context) (string, error) {
-		if !journaled {
-			if err := j.Intents.Intent(t.row.N, read); err != nil {
-				intentErr = err
-				return "", retry.Wrap(retry.Decision{Class: retry.Fatal, Code: "CheckpointWriteFailed"}, err)
-			}
-			journaled = true
-		}
-		return call(ctx)
-	})
-	if intentErr != nil {
-		p.fail(&FatalError{Code: "CheckpointWriteFailed", Row: t.row.N, Err: intentErr})
+	loop := j.loop(p.dispatch, lim, p.kind)
+	if !p.hadPrior && j.Intents != nil {
+		loop.BeforeFirst = func() error { return j.Intents.Intent(t.row.N, read) }
+	}
+	r = p.doLoop(loop, call)
+	if r.Unsent != nil {
+		p.fail(&retry.FatalError{Code: "CheckpointWriteFailed", Row: t.row.N, Err: r.Unsent})
 		return r, true
 	}
 	return r, false
@@ -182,7 +176,12 @@ func (p *rowRun) journaled(lim Limiter, read string, call callFn) (r retry.Resul
 
 // do makes one retried call of the row and adds its attempts to the row's.
 func (p *rowRun) do(lim Limiter, fn callFn) retry.Result {
-	r, reqID := p.res.tally(p.callCtx, p.j.loop(p.dispatch, lim, p.kind), fn)
+	return p.doLoop(p.j.loop(p.dispatch, lim, p.kind), fn)
+}
+
+// doLoop is do under a loop the caller completed.
+func (p *rowRun) doLoop(loop retry.Loop, fn callFn) retry.Result {
+	r, reqID := p.res.tally(p.callCtx, loop, fn)
 	if reqID != "" {
 		p.res.rec.RequestID = reqID
 	}

@@ -138,7 +138,7 @@ func (s *ResolvedUsers) Len() int {
 // a call, so it happens here in a worker rather than in prepare, and the
 // duplicate check on the resolved username comes after it. process then
 // makes the row's own calls.
-func (j *Job) handle(dispatch, callCtx context.Context, t task, fail func(*FatalError)) result {
+func (j *Job) handle(dispatch, callCtx context.Context, t task, fail func(*retry.FatalError)) result {
 	if t.Email == "" {
 		return j.process(dispatch, callCtx, t, fail)
 	}
@@ -150,7 +150,7 @@ func (j *Job) handle(dispatch, callCtx context.Context, t task, fail func(*Fatal
 type resolution struct {
 	j                 *Job
 	dispatch, callCtx context.Context
-	fail              func(*FatalError)
+	fail              func(*retry.FatalError)
 	start             time.Time
 	acc               result // calls made so far, for the row's totals
 }

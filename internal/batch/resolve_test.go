@@ -14,6 +14,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/cognito"
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/report"
+	"github.com/cogsweep/cogsweep/internal/retry"
 	"github.com/cogsweep/cogsweep/internal/target"
 )
 
@@ -259,7 +260,7 @@ func TestJob_EmailRows_ListUsersDeniedStopsTheRun(t *testing.T) {
 		emails[i] = fmt.Sprintf("u%d@example.com", i)
 	}
 	_, err := j.Run(t.Context(), emailRows(emails...))
-	var fe *FatalError
+	var fe *retry.FatalError
 	if !errors.As(err, &fe) || fe.Code != "AccessDeniedException" {
 		t.Fatalf("err %v", err)
 	}
@@ -374,7 +375,7 @@ func TestJob_BackupFailureStopsTheRun(t *testing.T) {
 	j, sink, _ := newJob(Delete, u)
 	j.Backup = &backups{u: u, err: errors.New("disk full")}
 	_, err := j.Run(t.Context(), rows("alice", "bob", "carol"))
-	var fe *FatalError
+	var fe *retry.FatalError
 	if !errors.As(err, &fe) || fe.Code != "BackupWriteFailed" {
 		t.Fatalf("err %v", err)
 	}

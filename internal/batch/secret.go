@@ -3,6 +3,7 @@ package batch
 import (
 	"github.com/cogsweep/cogsweep/internal/redact"
 	"github.com/cogsweep/cogsweep/internal/report"
+	"github.com/cogsweep/cogsweep/internal/retry"
 )
 
 // maxMessage bounds a report's message.
@@ -46,6 +47,6 @@ func redactErr(err error, sc *redact.Scrubber) error {
 }
 
 // fatal is the run-wide fault a row met, its code and text scrubbed.
-func fatal(code string, row int, err error, sc *redact.Scrubber) *FatalError {
-	return &FatalError{Code: sc.Code(code), Row: row, Err: redactErr(err, sc)}
+func fatal(code string, row int, err error, sc *redact.Scrubber) *retry.FatalError {
+	return &retry.FatalError{Code: sc.Code(code), Row: row, Err: redactErr(err, sc)}
 }

@@ -106,9 +106,9 @@ func TestJob_TokenForbiddenStreakStops(t *testing.T) {
 		toks[i] = testToken(fmt.Sprintf("user%02d", i))
 	}
 	_, err := j.Run(t.Context(), tokenRows(toks...))
-	var fe *FatalError
+	var fe *retry.FatalError
 	if !errors.As(err, &fe) || fe.Code != "ForbiddenException" {
-		t.Fatalf("err %v, want a FatalError ForbiddenException after %d in a row", err, j.MaxStreak)
+		t.Fatalf("err %v, want a retry.FatalError ForbiddenException after %d in a row", err, j.MaxStreak)
 	}
 	if !strings.Contains(fe.Error(), "WAF") {
 		t.Errorf("message %q does not say what refused the calls", fe.Error())
@@ -182,7 +182,7 @@ func TestJob_TokenNeverInRecordsOrErrors(t *testing.T) {
 				if leaks(err.Error(), tok) || leaks(fmt.Sprintf("%+v %#v", err, err), tok) {
 					t.Fatalf("run error leaks the token: %v", err)
 				}
-				var fe *FatalError
+				var fe *retry.FatalError
 				if !errors.As(err, &fe) || fe.Code != "UnrecognizedClientException" {
 					t.Fatalf("err %v: the code must survive the redaction", err)
 				}

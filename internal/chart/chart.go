@@ -3,6 +3,8 @@
 // rates) and one stacked bar (a run's outcomes). The markup comes from
 // html/template, so every text in it is escaped, and it needs no script,
 // style sheet or font: a page or a file holding it is readable offline.
+//
+// It imports no cogsweep package; reportpage and scripts/bench use it.
 package chart
 
 import (

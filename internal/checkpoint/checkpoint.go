@@ -8,6 +8,9 @@
 // fsyncs with Sync. A process holds an exclusive flock on the checkpoint
 // file itself for as long as it has the journal open; the kernel drops it
 // when the process dies, however it dies.
+//
+// It may import fsutil only; internal/batch (the intent's read values) and
+// internal/run import it, the command line does not.
 package checkpoint
 
 import (

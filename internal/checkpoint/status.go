@@ -33,3 +33,18 @@ func Status(path string) (StatusInfo, error) {
 	}
 	return StatusInfo{State: st, Path: path, Updated: fi.ModTime(), Locked: locked}, nil
 }
+
+// RunState names how the checkpoint's run stands: "running" (a process
+// holds the lock), "not started", "killed" (a run began and never ended),
+// else how the last run ended (finished, interrupted, aborted).
+func (s StatusInfo) RunState() string {
+	switch {
+	case s.Locked:
+		return "running"
+	case s.Runs == 0:
+		return "not started"
+	case !s.Ended:
+		return "killed"
+	}
+	return s.LastStatus
+}

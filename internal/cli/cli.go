@@ -1,5 +1,9 @@
 // Package cli is cogsweep's command line: sub-commands, flags bound into
 // option structs, and the mapping of errors to exit codes.
+//
+// It may import run and the few types run's options and results name (batch's
+// actions, report's outcomes, reportpage's renderers); it reads no file and
+// makes no call. Only cmd/cogsweep and the benchmark's no-op binary import it.
 package cli
 
 import (

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cogsweep/cogsweep/internal/batch"
+	"github.com/cogsweep/cogsweep/internal/retry"
 )
 
 func TestExitCode(t *testing.T) {
@@ -21,11 +22,11 @@ func TestExitCode(t *testing.T) {
 		{name: "usage", err: usage(errors.New("bad flag")), want: ExitUsage},
 		{name: "rows invalid or failed", err: &RowProblems{N: 2}, want: ExitRowProblems},
 		{name: "guard", err: &GuardError{Guard: "--max-users", Err: errors.New("too many")}, want: ExitAborted},
-		{name: "run-wide fault", err: &batch.FatalError{Code: "AccessDeniedException", Err: errors.New("denied")}, want: ExitAborted},
+		{name: "run-wide fault", err: &retry.FatalError{Code: "AccessDeniedException", Err: errors.New("denied")}, want: ExitAborted},
 		{name: "interrupted", err: fmt.Errorf("run: %w", batch.ErrInterrupted), want: ExitInterrupted},
 		{name: "report unwritable after an interrupt", err: settleFailed(batch.ErrInterrupted, reportErr), want: ExitAborted,
 			says: []string{"interrupted", "no space left"}},
-		{name: "report unwritable after a fault", err: settleFailed(&batch.FatalError{Code: "ExpiredTokenException", Err: errors.New("expired")}, reportErr),
+		{name: "report unwritable after a fault", err: settleFailed(&retry.FatalError{Code: "ExpiredTokenException", Err: errors.New("expired")}, reportErr),
 			want: ExitAborted, says: []string{"ExpiredTokenException", "no space left"}},
 		{name: "report unwritable after a finished run", err: settleFailed(nil, reportErr), want: ExitAborted, says: []string{"no space left"}},
 	}

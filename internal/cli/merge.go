@@ -64,10 +64,6 @@ Flags:
 	if err := errors.Join(errs...); err != nil {
 		return usage(err)
 	}
-	if tmpDir == "" {
-		tmpDir = os.TempDir()
-	}
-
 	res, err := report.Merge(output, fs.Args(), report.MergeOptions{TempDir: tmpDir})
 	if err != nil {
 		if errors.Is(err, report.ErrMergeRefused) || errors.Is(err, report.ErrNoHeader) || errors.Is(err, os.ErrNotExist) {

@@ -4,16 +4,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/cogsweep/cogsweep/internal/run"
-	"os"
-	"path/filepath"
 	"strings"
 
-	"github.com/cogsweep/cogsweep/internal/checkpoint"
-	"github.com/cogsweep/cogsweep/internal/fsutil"
-	"github.com/cogsweep/cogsweep/internal/report"
 	"github.com/cogsweep/cogsweep/internal/reportpage"
-	"github.com/cogsweep/cogsweep/internal/timeline"
+	"github.com/cogsweep/cogsweep/internal/run"
 )
 
 // reportOptions are `cogsweep report`'s flags.
@@ -60,15 +54,7 @@ func runReport(args []string, env Env) error {
 	if o.MaxRows < 1 {
 		return usage(errors.New("--max-rows must be at least 1"))
 	}
-	h, err := report.ReadHeader(path)
-	if err != nil {
-		return usage(err)
-	}
-	tls := o.Timelines
-	if len(tls) == 0 {
-		tls = timelinesFor(path, h)
-	}
-	d, err := reportpage.Load(reportpage.Options{Report: path, Timelines: tls, Status: runStatusOf(path, h), MaxRows: o.MaxRows})
+	d, err := run.LoadPage(run.PageOptions{Report: path, Timelines: o.Timelines, MaxRows: o.MaxRows})
 	if err != nil {
 		return err
 	}
@@ -78,7 +64,7 @@ func runReport(args []string, env Env) error {
 	if o.HTML == "-" {
 		return reportpage.WriteHTML(env.Stdout, d)
 	}
-	return writePage(o.HTML, d)
+	return run.WritePage(o.HTML, d)
 }
 
 // bindEnv sets each flag not given from its COGSWEEP_ variable.
@@ -94,72 +80,4 @@ func bindEnv(fs *flag.FlagSet, getenv func(string) string) error {
 		}
 	})
 	return errors.Join(errs...)
-}
-
-// writePage writes the page through a temporary file and a rename: the
-// page names users like the report, so it is 0600 and never a symlink.
-func writePage(path string, d *reportpage.Data) error {
-	if err := fsutil.RefuseSymlink("page", path); err != nil {
-		return usage(err)
-	}
-	tmp := path + ".tmp"
-	f, err := fsutil.OpenPrivate("page", tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
-	if err != nil {
-		return run.UsageIfSymlink(fmt.Errorf("write page: %w", err))
-	}
-	err = reportpage.WriteHTML(f, d)
-	if cerr := f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("write page: %w", cerr)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
-}
-
-// timelinesFor finds the timelines of a report: beside its checkpoint, or
-// for a merged report beside each shard's.
-func timelinesFor(path string, h report.Header) []string {
-	if from, ok := h.Audit["merged_from"].([]any); ok {
-		var out []string
-		for _, f := range from {
-			if m, ok := f.(map[string]any); ok {
-				if p, ok := m["path"].(string); ok && !strings.Contains(p, "://") {
-					if !filepath.IsAbs(p) {
-						// merge-reports records the paths it was given;
-						// they are read from beside the merged report.
-						p = filepath.Join(filepath.Dir(path), filepath.Base(p))
-					}
-					out = append(out, timeline.PathFor(run.CheckpointPathFor(p)))
-				}
-			}
-		}
-		return out
-	}
-	return []string{timeline.PathFor(run.CheckpointPathFor(path))}
-}
-
-// runStatusOf is how the run of the report last ended, from its checkpoint
-// ("" when there is none beside it: the timeline tells then).
-func runStatusOf(path string, h report.Header) string {
-	if _, ok := h.Audit["merged_from"]; ok {
-		return ""
-	}
-	st, err := checkpoint.Status(run.CheckpointPathFor(path))
-	if err != nil {
-		return "" // none, or unreadable: the timeline tells
-	}
-	switch {
-	case st.Locked:
-		return "running"
-	case st.Runs == 0:
-		return "not started"
-	case !st.Ended:
-		return "killed"
-	}
-	return st.LastStatus
 }

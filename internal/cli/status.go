@@ -5,11 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
-	"strings"
 	"time"
 
-	"github.com/cogsweep/cogsweep/internal/checkpoint"
 	"github.com/cogsweep/cogsweep/internal/report"
 	"github.com/cogsweep/cogsweep/internal/run"
 )
@@ -55,38 +52,18 @@ func runStatus(args []string, env Env) error {
 		return usage(errors.New("--checkpoint is required"))
 	}
 	if rp == "" {
-		rp = reportPathFor(cp)
+		rp = run.ReportPathFor(cp)
 	}
-	st, err := checkpoint.Status(cp)
+	s, err := run.ReadStatus(cp, rp)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return usage(fmt.Errorf("no checkpoint at %s", cp))
-		}
-		return usage(err)
+		return err
 	}
+	st := s.Checkpoint
 	out := StatusOutput{
 		Checkpoint: cp, Report: rp, Action: st.Header.Action, Input: st.Header.Input, Pool: st.Header.Pool,
 		DryRun: st.Header.DryRun, Rows: st.Header.Rows, Runs: st.Runs, Started: st.Header.CreatedAt,
 		Updated: st.Updated, Running: st.Locked, InFlight: st.Intents, Reason: st.LastReason,
-	}
-	switch {
-	case st.Locked:
-		out.State = "running"
-	case st.Runs == 0:
-		out.State = "not started"
-	case !st.Ended:
-		out.State = "killed"
-	default:
-		out.State = st.LastStatus
-	}
-	counts, done, err := report.Count(rp)
-	if err == nil {
-		out.Counts, out.Done = counts, done
-		if h, err := report.ReadHeader(rp); err == nil {
-			out.Report0 = &h
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("read report: %w", err)
+		State: st.RunState(), Counts: s.Counts, Done: s.Done, Report0: s.Header,
 	}
 	end := st.Updated
 	if st.Locked {
@@ -130,16 +107,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// reportPathFor inverts checkpointPathFor.
-func reportPathFor(cp string) string {
-	if strings.HasSuffix(cp, ".checkpoint") {
-		base := strings.TrimSuffix(cp, ".checkpoint")
-		if strings.HasSuffix(base, ".report.ndjson") || strings.HasSuffix(base, ".ndjson") {
-			return base
-		}
-		return base + run.ReportSuffix
-	}
-	return cp + run.ReportSuffix
 }

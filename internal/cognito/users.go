@@ -1,5 +1,8 @@
 // Package cognito adapts the AWS SDK's Cognito user-pool client to the few
 // calls cogsweep makes.
+//
+// It may import retry (the credentials' classes); batch, run, backup and the
+// emulators import it. It knows no rows, files or flags.
 package cognito
 
 import (

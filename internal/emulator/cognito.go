@@ -5,6 +5,8 @@
 // Helpers take a testing.TB and fail the test on any error: a missing
 // emulator is a failure, never a skip, so that CI cannot pass by running
 // nothing.
+//
+// It may import cognito; only tests and scripts/bench import it.
 package emulator
 
 import (

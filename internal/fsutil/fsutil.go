@@ -1,6 +1,9 @@
 // Package fsutil holds the few file-system steps that durability depends on:
 // atomic replacement of a file, directory fsync, trimming a torn last line,
 // and reading newline-terminated lines without allocating per line.
+//
+// It imports no cogsweep package; any package that keeps a durable file may
+// import it.
 package fsutil
 
 import (

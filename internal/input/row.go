@@ -1,5 +1,7 @@
 // Package input reads the rows of a run from CSV or NDJSON, streaming: it
 // never holds the whole input in memory.
+//
+// It imports no cogsweep package; anything may import it.
 package input
 
 import (

@@ -20,6 +20,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/emulator"
 	"github.com/cogsweep/cogsweep/internal/report"
 	"github.com/cogsweep/cogsweep/internal/s3sync"
+	"github.com/cogsweep/cogsweep/internal/timeline"
 )
 
 const testBucket = "cogsweep-it"
@@ -396,5 +397,58 @@ func TestMoto_S3_LostLeaseStopsTheRun(t *testing.T) {
 	}
 	if disabled == leavers {
 		t.Errorf("all %d users disabled: the run went on after losing its lease", leavers)
+	}
+}
+
+// TestMoto_S3_TimelineBesideTheCheckpoint: a run whose checkpoint is in S3
+// keeps its timeline beside it there (<checkpoint>.timeline), as a local
+// run does beside a local checkpoint, so `cogsweep report --html` of the
+// report and the timeline copied from S3 shows the calls over time.
+func TestMoto_S3_TimelineBesideTheCheckpoint(t *testing.T) {
+	const leavers = 40
+	r := newS3Rig(t, leavers, leavers)
+	pod, out := r.command(t.TempDir(), "disable", "--user-pool-id", r.pool, "--input", "s3://"+testBucket+"/hr/leavers.csv",
+		"--report", "s3://"+testBucket+"/runs/leavers.report.ndjson", "--rate", "20", "--concurrency", "2")
+	if code := exitCode(t, pod.Run()); code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if k := r.keys("runs/leavers.checkpoint.timeline.seg."); len(k) != 0 {
+		t.Errorf("timeline segments left in S3 after a finished run: %v", k)
+	}
+	dir := t.TempDir()
+	rep, tlPath := filepath.Join(dir, "leavers.report.ndjson"), filepath.Join(dir, "leavers.checkpoint.timeline")
+	for path, key := range map[string]string{rep: "runs/leavers.report.ndjson", tlPath: "runs/leavers.checkpoint.timeline"} {
+		if err := os.WriteFile(path, []byte(r.readBack(key)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tl, err := timeline.Read(tlPath)
+	if err != nil {
+		t.Fatalf("the timeline in S3: %v", err)
+	}
+	sent := 0
+	for _, run := range tl.Runs {
+		for _, s := range run.Samples {
+			for _, c := range s.Cats {
+				sent += c.Sent
+			}
+		}
+	}
+	if len(tl.Runs) != 1 || tl.Runs[0].End != "finished" || sent < leavers {
+		t.Fatalf("timeline in S3: %+v runs, %d calls sent; want one finished run with at least %d calls", tl.Runs, sent, leavers)
+	}
+	page := filepath.Join(dir, "leavers.html")
+	cmd := exec.Command(binary, "report", rep, "--html", page)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("cogsweep report --html: %v\n%s", err, b)
+	}
+	html, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rate, _ := strings.Cut(string(html), `<section id="rate">`)
+	rate, _, _ = strings.Cut(rate, "</section>")
+	if strings.Contains(string(html), "no timeline at") || !strings.Contains(rate, `<path class="series"`) {
+		t.Errorf("the page of the S3 run shows no calls over time")
 	}
 }

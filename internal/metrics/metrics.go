@@ -8,6 +8,8 @@
 // success's timestamp in the gateway: the alert "no success for 2 days"
 // (time() - cogsweep_last_success_timestamp_seconds > 2*86400) keeps working
 // across failed runs.
+//
+// It may import report (the outcome names); only internal/run imports it.
 package metrics
 
 import (

@@ -7,6 +7,9 @@
 // traffic. A throttle means the bucket was empty when a request arrived, so
 // production requests were (or soon will be) refused too: the controller
 // backs off for everyone's sake, not only to save its own retries.
+//
+// It imports no cogsweep package; internal/run, account and the simulator
+// (pace/sim) import it.
 package pace
 
 import (

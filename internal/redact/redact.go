@@ -9,6 +9,9 @@
 // (the signature's tail, the payload's head) goes too. Whatever the row,
 // anything shaped like a JWT is removed, and codes and request ids must look
 // like codes and request ids.
+//
+// It imports no cogsweep package; every package that writes what a service
+// answered may import it.
 package redact
 
 import "strings"

@@ -1,5 +1,8 @@
 // Package report defines the outcome of each input row and writes them as an
 // NDJSON report: one header record, then one line per row.
+//
+// It may import fsutil and redact; batch, run, reportpage, metrics and the
+// command line import it. It makes no call.
 package report
 
 // Outcome is what happened to one input row. The set is part of the

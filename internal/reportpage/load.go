@@ -3,6 +3,10 @@
 //
 // The report is streamed, never held: one bit per row for the last-wins
 // pass, and at most MaxRows records of the rows that need a person.
+//
+// It may import report, timeline and chart; it reads the files it is named and
+// writes to an io.Writer. internal/run loads and writes pages for the command
+// line.
 package reportpage
 
 import (
@@ -104,7 +108,7 @@ func (d *Data) loadTimelines(o Options) {
 		tl, err := timeline.Read(p)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			d.Notes = append(d.Notes, fmt.Sprintf("no timeline at %s: its run kept none (an older cogsweep, or a checkpoint in S3)", p))
+			d.Notes = append(d.Notes, fmt.Sprintf("no timeline at %s: its run kept none (an older cogsweep), or it was not copied beside the report (a checkpoint in S3 keeps it beside itself there)", p))
 			continue
 		case err != nil:
 			d.Notes = append(d.Notes, err.Error())

@@ -4,6 +4,11 @@
 // Decisions are made from the AWS error code, the HTTP status and Go error
 // types, never from message text: AWS rewords messages ("Rate exceeded",
 // "Too many requests") but keeps codes stable.
+//
+// It also owns the run-wide class as a type, FatalError, which errors.As finds
+// through any wrapping wherever the fault was met (as rclone's fserrors owns
+// "fatal"). It may import redact only; anything that makes or judges a call
+// may import it.
 package retry
 
 import (

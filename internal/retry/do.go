@@ -31,6 +31,11 @@ type Loop struct {
 	// OnSuccess it ends every attempt that Wait let start, so a caller can
 	// count the calls in flight.
 	OnFailure func()
+	// BeforeFirst, when set, runs once, after the first attempt's token
+	// and before its call: what must be durable before a call can reach
+	// the service (the intent journal). Its error ends the loop before
+	// any call (Result.Unsent).
+	BeforeFirst func() error
 	// Sleep waits d or until ctx is done (default: a timer).
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Rand returns a uniform number in [0,1) for the jitter.
@@ -55,6 +60,8 @@ type Result struct {
 	MaybeExecuted bool
 	// RequestID is the service's id for the last attempt, when it answered.
 	RequestID string
+	// Unsent is Loop.BeforeFirst's error: no call was made.
+	Unsent error
 }
 
 // Do calls call until it succeeds, fails for good, runs out of attempts, or
@@ -69,6 +76,13 @@ func Do(ctx context.Context, l Loop, call func(ctx context.Context) error) Resul
 	for attempt := 1; ; attempt++ {
 		if err := l.Wait(ctx); err != nil {
 			return res.canceled(ctx, fmt.Errorf("wait for rate limiter: %w", err))
+		}
+		if attempt == 1 && l.BeforeFirst != nil {
+			if err := l.BeforeFirst(); err != nil {
+				l.OnFailure() // it ends what Wait let start
+				res.Unsent, res.Class, res.Err = err, Fatal, err
+				return res
+			}
 		}
 		latency, err := l.attempt(ctx, call)
 		res.Attempts++

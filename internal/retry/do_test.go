@@ -348,3 +348,45 @@ func TestDo_EveryAttemptEndsInOneHook(t *testing.T) {
 		}
 	})
 }
+
+// BeforeFirst runs once, after the first token and before the first call,
+// whatever the retries; when it fails no call is made and Do says why.
+func TestDo_BeforeFirst(t *testing.T) {
+	journal := errors.New("disk full")
+	tests := []struct {
+		name      string
+		before    error
+		errs      []error
+		calls     int
+		attempts  int
+		unsent    error
+		failures  int
+		wantClass Class
+	}{
+		{name: "once before the first of three attempts", errs: []error{errInternal, errThrottle}, calls: 3, attempts: 3, wantClass: OK},
+		{name: "its error sends nothing", before: journal, errs: []error{errInternal}, calls: 0, attempts: 0, unsent: journal, failures: 1, wantClass: Fatal},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &harness{}
+			l := h.loop(IAM)
+			var order []string
+			failures := 0
+			l.OnFailure = func() { failures++ }
+			wait := l.Wait
+			l.Wait = func(ctx context.Context) error { order = append(order, "wait"); return wait(ctx) }
+			l.BeforeFirst = func() error { order = append(order, "before"); return tt.before }
+			call, n := script(tt.errs...)
+			r := Do(t.Context(), l, func(ctx context.Context) error { order = append(order, "call"); return call(ctx) })
+			if *n != tt.calls || r.Attempts != tt.attempts || r.Class != tt.wantClass || !errors.Is(r.Unsent, tt.unsent) || (tt.unsent == nil) != (r.Unsent == nil) {
+				t.Fatalf("calls %d attempts %d class %v unsent %v, want %d %d %v %v", *n, r.Attempts, r.Class, r.Unsent, tt.calls, tt.attempts, tt.wantClass, tt.unsent)
+			}
+			if befores := slices.Index(order, "before"); befores != 1 || slices.Contains(order[befores+1:], "before") {
+				t.Errorf("order %v: want before once, right after the first wait", order)
+			}
+			if tt.unsent != nil && failures != tt.failures {
+				t.Errorf("OnFailure %d times, want %d: it ends what Wait let start", failures, tt.failures)
+			}
+		})
+	}
+}

@@ -23,10 +23,13 @@ const maxAccountRead = 5 * time.Second
 // accountPlan is the write category's quota, production's recent load and
 // what they leave this run: free is this shard's share of the free rate.
 type accountPlan struct {
-	quota    account.Quota
-	usage    account.Usage
-	free     float64
-	prior    float64 // quota minus production's peak, this shard's share (0: unknown)
+	quota account.Quota
+	usage account.Usage
+	free  float64
+	prior float64 // quota minus production's peak, this shard's share (0: unknown)
+	// maxRate is this shard's write ceiling: the quota's share when
+	// --max-rate was left at its default, else the flag's.
+	maxRate  float64
 	rows     int
 	estimate time.Duration
 	audit    map[string]any // the audit record's "account"
@@ -105,21 +108,21 @@ func (r *run) serviceEndpoint(variable string) string {
 	return r.o.EndpointURL
 }
 
-// applyPlan sets --max-rate from the quota when the flag was left at its
-// default, plans the run and logs the plan.
+// applyPlan plans the run (--max-rate from the quota when the flag was left
+// at its default) and logs the plan.
 func (r *run) applyPlan(q account.Quota, u account.Usage, rows int) *accountPlan {
 	shards := float64(max(r.shard.Count, 1))
-	if q.Known && r.o.Sources["max-rate"] == "default" {
-		r.o.MaxRate = q.Applied / shards // a job-wide total, like the flag
-	}
 	est := account.Plan(q, u, rows, 1)
-	p := &accountPlan{quota: q, usage: u, free: est.Free / shards, rows: rows}
+	p := &accountPlan{quota: q, usage: u, free: est.Free / shards, rows: rows, maxRate: r.o.MaxRate}
+	if q.Known && r.o.Sources["max-rate"] == "default" {
+		p.maxRate = q.Applied / shards // the quota is a job-wide total, like the flag
+	}
 	if u.Known {
 		// Where throttling should begin: auto's first climb levels off
 		// under it instead of heading for the quota.
 		p.prior = est.Free / account.Margin / shards
 	}
-	p.estimate = account.Duration(float64(rows), r.plannedRate(p.free))
+	p.estimate = account.Duration(float64(rows), r.plannedRate(p.free, p.maxRate))
 
 	prod := "unknown"
 	if u.Known {
@@ -128,21 +131,21 @@ func (r *run) applyPlan(q account.Quota, u account.Usage, rows int) *accountPlan
 	r.log.Info(fmt.Sprintf("at about %.3g/s free (quota %.3g/s, production %s over the last hour), %d rows take about %s",
 		p.free, q.Applied, prod, rows, p.estimate),
 		"quota", q.Applied, "quota_known", q.Known, "production_peak", u.Peak, "production_mean", u.Mean,
-		"production_known", u.Known, "free", p.free, "max_rate", r.o.MaxRate, "rows", rows, "estimate", p.estimate.String())
+		"production_known", u.Known, "free", p.free, "max_rate", p.maxRate, "rows", rows, "estimate", p.estimate.String())
 	p.audit = map[string]any{
 		"category": string(q.Category), "quota": q.Applied, "quota_default": q.Default, "quota_known": q.Known,
 		"production_peak": u.Peak, "production_mean": u.Mean, "production_throttled": u.Throttled,
 		"production_known": u.Known, "usage_window": usageWindow.String(),
-		"free": p.free, "max_rate": r.o.MaxRate, "rows": rows, "estimate_seconds": p.estimate.Seconds(),
+		"free": p.free, "max_rate": p.maxRate, "rows": rows, "estimate_seconds": p.estimate.Seconds(),
 	}
 	return p
 }
 
 // plannedRate is the write rate the run expects: auto's free share under
-// its ceiling, or the fixed --rate.
-func (r *run) plannedRate(free float64) float64 {
+// its ceiling (maxRate), or the fixed --rate.
+func (r *run) plannedRate(free, maxRate float64) float64 {
 	if r.o.Rate == "auto" {
-		return min(free, pace.AutoConfig(r.o.MaxRate).Ceiling*r.o.MaxRate)
+		return min(free, pace.AutoConfig(maxRate).Ceiling*maxRate)
 	}
 	return r.fixedRate()
 }

@@ -12,9 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/cogsweep/cogsweep/internal/backup"
-	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/checkpoint"
 	"github.com/cogsweep/cogsweep/internal/cognito"
+	"github.com/cogsweep/cogsweep/internal/retry"
 )
 
 // admission is admit's decision and what the pre-flight learnt on the way.
@@ -64,16 +64,16 @@ func (p *plan) admit(ctx context.Context, f *opened) (*admission, error) {
 		}
 	}
 	if a.refusal != nil {
-		return a, p.writeHeader(f, nil)
+		return a, f.writeHeader(p.headerOptions(), nil)
 	}
 	v := stored
 	if v == nil && a.users != nil {
 		var refusal error
 		if v, refusal = p.judge(pctx, a); refusal != nil {
 			a.refusal = refusal
-			return a, p.writeHeader(f, nil)
+			return a, f.writeHeader(p.headerOptions(), nil)
 		}
-		if err := p.writeHeader(f, v); err != nil {
+		if err := f.writeHeader(p.headerOptions(), v); err != nil {
 			return nil, err
 		}
 		if f.resume {
@@ -81,7 +81,7 @@ func (p *plan) admit(ctx context.Context, f *opened) (*admission, error) {
 				return nil, err
 			}
 		}
-	} else if err := p.writeHeader(f, nil); err != nil {
+	} else if err := f.writeHeader(p.headerOptions(), nil); err != nil {
 		return nil, err
 	}
 	if v != nil && v.Refused != "" {
@@ -105,16 +105,16 @@ func (p *plan) admit(ctx context.Context, f *opened) (*admission, error) {
 	return a, nil
 }
 
-// writeHeader writes a fresh run's checkpoint header, once: with the
-// verdict when the guards were judged, without one when the run stopped
-// before.
-func (p *plan) writeHeader(f *opened, v *GuardVerdict) error {
+// writeHeader writes a fresh run's checkpoint header with the run's
+// options, once: with the verdict when the guards were judged, without one
+// when the run stopped before.
+func (f *opened) writeHeader(options map[string]string, v *GuardVerdict) error {
 	if f.fresh == nil {
 		return nil
 	}
 	h := *f.fresh
 	f.fresh = nil
-	h.Options = p.headerOptions()
+	h.Options = options
 	if v != nil {
 		raw, err := json.Marshal(v)
 		if err != nil {
@@ -169,7 +169,7 @@ func (p *plan) confirm() (map[string]bool, error) {
 	if o.UserPoolID == "" || confirmed[o.UserPoolID] {
 		return confirmed, nil
 	}
-	if p.stdinIsTerminal() && o.Input != "-" {
+	if p.stdinIsTerminal() && p.input != "-" {
 		fmt.Fprintf(p.env.Stderr, "%s is irreversible. Type the pool id (%s) to confirm: ", o.Action, o.UserPoolID)
 		line, _ := readLine(p.env.Stdin)
 		if strings.TrimSpace(line) == o.UserPoolID {
@@ -216,7 +216,7 @@ func (p *plan) dial(ctx context.Context) (Backend, *aws.Config, error) {
 		Region: p.region, Profile: p.o.Profile, MaxConns: 64, Log: p.log,
 	})
 	if err != nil {
-		return nil, nil, &batch.FatalError{Code: "ConfigError", Err: err}
+		return nil, nil, &retry.FatalError{Code: "ConfigError", Err: err}
 	}
 	return cognito.New(cfg, p.o.EndpointURL), &cfg, nil
 }

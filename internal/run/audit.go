@@ -52,8 +52,8 @@ func (r *plan) audit(src Source) map[string]any {
 	if modified {
 		a["commit_modified"] = true // built from a tree with uncommitted changes
 	}
-	if o.Input != "" && o.Input != "-" && !strings.Contains(o.Input, "://") {
-		if abs, err := filepath.Abs(o.Input); err == nil {
+	if src.Path != "" { // a local file; stdin and S3 objects are spooled
+		if abs, err := filepath.Abs(src.Path); err == nil {
 			a["input_path"] = abs
 		}
 	}

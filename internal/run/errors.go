@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/cogsweep/cogsweep/internal/batch"
+	"github.com/cogsweep/cogsweep/internal/retry"
 )
 
 // Exit codes: part of the contract (README "Exit codes").
@@ -77,7 +78,7 @@ func ExitCode(err error) int {
 	var (
 		ue *UsageError
 		ge *GuardError
-		fe *batch.FatalError
+		fe *retry.FatalError
 		rp *RowProblems
 		se *SettleError
 	)

@@ -87,7 +87,7 @@ func (p *plan) execute(ctx context.Context, store Storage, f *opened, a *admissi
 		rw.Close()
 		return nil, err
 	}
-	tl := p.startTimeline(ctx, job, f.files, f.resume) // timeline.go
+	tl := startTimeline(ctx, p.log, job, f.files, f.resume) // timeline.go
 	if f.resume {
 		p.log.Info("resuming", "checkpoint", p.checkpointPath, "rows", p.scan.Rows, "settled", f.state.Settled.Count(), "in_flight_before", len(f.prior))
 	} else {
@@ -95,7 +95,7 @@ func (p *plan) execute(ctx context.Context, store Storage, f *opened, a *admissi
 		if gate != nil {
 			conc = fmt.Sprintf("auto (%d now, at most %d)", gate.Limit(), workers)
 		}
-		p.log.Info("starting", "action", o.Action, "rows", p.scan.Rows, "report", p.reportPath, "rate", o.Rate, "start_rate", writes.Rate(), "max_rate", o.MaxRate, "concurrency", conc)
+		p.log.Info("starting", "action", o.Action, "rows", p.scan.Rows, "report", p.reportPath, "rate", o.Rate, "start_rate", writes.Rate(), "max_rate", maxRate(o, a.account), "concurrency", conc)
 	}
 	in, closeIn, err := p.openReader(f.src)
 	if err != nil {
@@ -104,7 +104,7 @@ func (p *plan) execute(ctx context.Context, store Storage, f *opened, a *admissi
 	}
 	x.stats, x.runErr, x.predicted = p.runJob(ctx, job, in, a.refusal)
 	closeIn()
-	p.endTimeline(tl, x.runErr)
+	endTimeline(p.log, tl, x.runErr)
 	if x.bar {
 		fmt.Fprintln(p.env.Stderr)
 	}
@@ -114,9 +114,9 @@ func (p *plan) execute(ctx context.Context, store Storage, f *opened, a *admissi
 // runJob runs the job unless admit refused the run. A dry run goes through
 // a guard's refusal to write the whole plan, and keeps the refusal as its
 // exit (predicted).
-func (p *plan) runJob(ctx context.Context, job *batch.Job, in input.Reader, refusal error) (st batch.Stats, runErr, predicted error) {
+func (r *run) runJob(ctx context.Context, job *batch.Job, in input.Reader, refusal error) (st batch.Stats, runErr, predicted error) {
 	var ge *GuardError
-	if refusal == nil || (p.o.DryRun && errors.As(refusal, &ge)) {
+	if refusal == nil || (r.o.DryRun && errors.As(refusal, &ge)) {
 		st, err := job.Run(ctx, in)
 		if err == nil && ge != nil {
 			ge.Predicted = true
@@ -124,23 +124,24 @@ func (p *plan) runJob(ctx context.Context, job *batch.Job, in input.Reader, refu
 		}
 		return st, err, predicted
 	}
-	return batch.Stats{Counts: map[report.Outcome]int{}, Started: p.now()}, refusal, nil
+	return batch.Stats{Counts: map[report.Outcome]int{}, Started: r.now()}, refusal, nil
 }
 
 // limiters builds the write limiter and the number of workers. Auto
 // starts at the free share the pre-flight planned (account.go), or at
 // half of --max-rate when it planned nothing.
-func (p *plan) limiters(acct *accountPlan) (*pace.Limiter, int) {
-	o := p.o
+func (r *run) limiters(acct *accountPlan) (*pace.Limiter, int) {
+	o := r.o
 	if o.Rate == "auto" {
-		cfg := pace.AutoConfig(o.MaxRate)
-		if acct != nil && o.MaxRate > 0 {
-			cfg.Start = min(acct.free/o.MaxRate, 1)
-			cfg.Prior = acct.prior / o.MaxRate // 0 when production is unknown
+		ceiling := maxRate(o, acct)
+		cfg := pace.AutoConfig(ceiling)
+		if acct != nil && ceiling > 0 {
+			cfg.Start = min(acct.free/ceiling, 1)
+			cfg.Prior = acct.prior / ceiling // 0 when production is unknown
 		}
 		return pace.NewLimiter(pace.New(cfg), o.Burst), o.Concurrency
 	}
-	return pace.NewFixed(p.fixedRate(), o.Burst), o.Concurrency
+	return pace.NewFixed(r.fixedRate(), o.Burst), o.Concurrency
 }
 
 // fixedRate is --rate when it is a number (Validate checked it).
@@ -236,3 +237,12 @@ func (r *run) progress(total int) (func(batch.Stats), time.Duration, bool) {
 }
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }
+
+// maxRate is the write ceiling: the account plan's when the pre-flight read
+// the quota, else --max-rate.
+func maxRate(o *Options, acct *accountPlan) float64 {
+	if acct != nil {
+		return acct.maxRate
+	}
+	return o.MaxRate
+}

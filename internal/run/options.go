@@ -3,7 +3,9 @@ package run
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -113,6 +115,15 @@ func NewOptions(a batch.Action) *Options {
 
 		PushgatewayJob: "cogsweep",
 	}
+}
+
+// clone is a copy of o that the run may complete (a shard's rates, the pool
+// and region of a rollback's source run) without the caller seeing it.
+func (o *Options) clone() *Options {
+	c := *o
+	c.ConfirmPools, c.ProtectGroups = slices.Clone(o.ConfirmPools), slices.Clone(o.ProtectGroups)
+	c.Sources, c.Values = maps.Clone(o.Sources), maps.Clone(o.Values)
+	return &c
 }
 
 // Validate checks what can be checked without reading the input.

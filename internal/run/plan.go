@@ -6,13 +6,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/cogsweep/cogsweep/internal/timeline"
 	"strings"
 
 	"github.com/cogsweep/cogsweep/internal/backup"
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/target"
+	"github.com/cogsweep/cogsweep/internal/timeline"
 )
 
 // plan is what the run decided before it opens a file or makes a call that
@@ -26,6 +26,10 @@ import (
 type plan struct {
 	*run
 
+	// input is the input the run reads: --input, a rollback's source
+	// report, or a --select run's manifest (the query's temporary file
+	// until open commits it).
+	input  string
 	src    Source // the input as scanned
 	format input.Format
 	scan   input.Summary
@@ -52,7 +56,7 @@ type plan struct {
 // --select query made, and the fingerprint of it all. store fetches an
 // input that is not a local file.
 func (r *run) plan(ctx context.Context, store Storage) (*plan, error) {
-	p := &plan{run: r}
+	p := &plan{run: r, input: r.o.Input}
 	if err := p.scanInput(ctx, store); err != nil {
 		return p, err
 	}
@@ -67,7 +71,7 @@ func (r *run) plan(ctx context.Context, store Storage) (*plan, error) {
 		return p, usage(err)
 	}
 	p.region = region
-	p.reportPath, p.checkpointPath = r.paths()
+	p.reportPath, p.checkpointPath = r.paths(p.input)
 	files := []namedPath{{"report", p.reportPath}, {"checkpoint", p.checkpointPath}, {"timeline", timeline.PathFor(p.checkpointPath)}}
 	if r.o.Action == batch.Delete && !r.o.DryRun { // the runs that open --backup (identity.go)
 		files = append(files, namedPath{"backup", r.o.Backup})
@@ -94,12 +98,12 @@ func (p *plan) close() {
 }
 
 // paths names the report and the checkpoint: the flags, with the shard's
-// and a dry run's tags, else the defaults (paths.go).
-func (r *run) paths() (rep, ckpt string) {
+// and a dry run's tags, else the defaults named from input (paths.go).
+func (r *run) paths(input string) (rep, ckpt string) {
 	o := r.o
 	rep = o.Report
 	if rep == "" {
-		rep = DefaultReportPath(o.Input, string(o.Action), r.shard.Tag(), o.DryRun)
+		rep = DefaultReportPath(input, string(o.Action), r.shard.Tag(), o.DryRun)
 	} else {
 		rep = r.tagged(rep)
 	}
@@ -119,21 +123,21 @@ func (p *plan) scanInput(ctx context.Context, store Storage) error {
 	if o.Action == batch.Rollback {
 		return p.prepareRollback()
 	}
-	if o.Action == batch.Restore && o.Input == "" {
-		return p.prepareRestore()
+	if o.Action == batch.Restore && p.input == "" {
+		return p.prepareRestore(store)
 	}
-	if o.Select != "" && o.Input == "" {
-		return p.presetSelection() // the query waits for the run's paths (selectUsers)
+	if o.Select != "" && p.input == "" {
+		return nil // the query waits for the run's paths (selectUsers)
 	}
 	if err := p.openSource(ctx, store); err != nil {
 		return err
 	}
 	if o.Format != "" {
 		p.format = input.Format(o.Format)
-	} else if f, ok := input.FormatFromPath(o.Input); ok {
+	} else if f, ok := input.FormatFromPath(p.input); ok {
 		p.format = f
 	} else {
-		return usage(fmt.Errorf("cannot tell the format of %s from its extension: add --format csv or --format ndjson", o.Input))
+		return usage(fmt.Errorf("cannot tell the format of %s from its extension: add --format csv or --format ndjson", p.input))
 	}
 	if o.Action == batch.DeleteAttributes {
 		attrs, err := ParseAttributes(o.Attributes)
@@ -161,7 +165,7 @@ func (p *plan) scanInput(ctx context.Context, store Storage) error {
 	}
 	p.scan = sum
 	if o.Action == batch.Restore {
-		return p.prepareRestore()
+		return p.prepareRestore(store)
 	}
 	return nil
 }
@@ -170,8 +174,8 @@ func (p *plan) scanInput(ctx context.Context, store Storage) error {
 // storage fetches (an S3 object spooled, a local file as it is).
 func (p *plan) openSource(ctx context.Context, store Storage) error {
 	p.src.Close() // a --select run scans its manifest after its preset
-	if p.o.Input != "-" {
-		src, err := store.Input(ctx, p.o.Input)
+	if p.input != "-" {
+		src, err := store.Input(ctx, p.input)
 		p.src = src
 		return err
 	}
@@ -207,11 +211,11 @@ func (p *plan) openReader(src Source) (input.Reader, func(), error) {
 	return rd, func() { f.Close() }, nil
 }
 
-func (r *run) displayInput() string {
-	if r.o.Input == "-" {
+func (p *plan) displayInput() string {
+	if p.input == "-" {
 		return "stdin"
 	}
-	return r.o.Input
+	return p.input
 }
 
 // checkColumns refuses, before any call, an input that cannot name a user

@@ -9,6 +9,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/cognito"
 	"github.com/cogsweep/cogsweep/internal/pacer"
+	"github.com/cogsweep/cogsweep/internal/retry"
 )
 
 // defaultPreflightTimeout is --preflight-timeout's default. The pre-flight
@@ -37,7 +38,7 @@ func (r *run) preflightContext(ctx context.Context) (context.Context, context.Ca
 func (r *run) stopped(ctx context.Context, step string) error {
 	var pt *preflightTimeout
 	if errors.As(context.Cause(ctx), &pt) {
-		return &batch.FatalError{Code: "PreflightTimeout", Err: fmt.Errorf(
+		return &retry.FatalError{Code: "PreflightTimeout", Err: fmt.Errorf(
 			"%w, at %s: the endpoint does not answer; check --endpoint-url, --sts-endpoint-url and the network, or raise --preflight-timeout", pt, step)}
 	}
 	return batch.ErrInterrupted
@@ -67,11 +68,11 @@ func (r *plan) preflight(ctx context.Context, a *admission) error {
 		}
 		switch res.Code {
 		case "ResourceNotFoundException":
-			return &batch.FatalError{Code: res.Code, Err: fmt.Errorf("user pool %s does not exist in %s (check --user-pool-id and --region)", o.UserPoolID, region)}
+			return &retry.FatalError{Code: res.Code, Err: fmt.Errorf("user pool %s does not exist in %s (check --user-pool-id and --region)", o.UserPoolID, region)}
 		case "AccessDeniedException":
-			return &batch.FatalError{Code: res.Code, Err: fmt.Errorf("the credentials may not call cognito-idp:DescribeUserPool on %s: grant it (the pre-flight check needs it)", o.UserPoolID)}
+			return &retry.FatalError{Code: res.Code, Err: fmt.Errorf("the credentials may not call cognito-idp:DescribeUserPool on %s: grant it (the pre-flight check needs it)", o.UserPoolID)}
 		}
-		return &batch.FatalError{Code: res.Code, Err: fmt.Errorf("pre-flight DescribeUserPool %s: %w", o.UserPoolID, err)}
+		return &retry.FatalError{Code: res.Code, Err: fmt.Errorf("pre-flight DescribeUserPool %s: %w", o.UserPoolID, err)}
 	}
 	r.pools.remember(o.UserPoolID, pool, true) // the guards (admit) judge its size
 	return nil

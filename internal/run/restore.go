@@ -30,14 +30,15 @@ type restoreCalls interface {
 var _ restoreCalls = (*cognito.Client)(nil)
 
 // prepareRestore opens --from-backup, after --input's own scan when there
-// is one, and settles the pool the users go back to.
-func (p *plan) prepareRestore() error {
+// is one, and settles the pool the users go back to. The backup must be a
+// local file (store says which paths are).
+func (p *plan) prepareRestore(store Storage) error {
 	o := p.o
 	path := o.FromBackup
-	if path == "-" || strings.Contains(path, "://") {
+	if path == "-" || !store.Local(path) {
 		return usage(fmt.Errorf("--from-backup %s: restore reads a local backup file (what delete --backup wrote)", path))
 	}
-	all := o.Input == ""
+	all := p.input == ""
 	var opts backup.IndexOptions
 	if !all {
 		opts.BySub, opts.ByEmail = p.scan.Columns.Sub, p.scan.Columns.Email
@@ -66,7 +67,7 @@ func (p *plan) prepareRestore() error {
 	if err := p.observeBackup(x); err != nil {
 		return usage(err)
 	}
-	o.Input, p.src = path, Source{Path: path}
+	p.input, p.src = path, Source{Path: path}
 	p.scan = input.Summary{Rows: x.Rows, SHA256: x.SHA256, Columns: input.Columns{Username: true}}
 	return nil
 }

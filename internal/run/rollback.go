@@ -31,50 +31,58 @@ const maxReportRow = 1 << 30
 // rollbackColumns are what every report line carries for an admin row.
 var rollbackColumns = input.Columns{Username: true, UserPoolID: true}
 
-// prepareRollback is prepareInput for rollback: it checks that --from-report
-// is the finished report of a disable run and makes the pre-pass over it
-// (largest row, content hash). The pool and region default to the disable
-// run's, from the report header.
-func (r *plan) prepareRollback() error {
-	o := r.o
+// sourceRun completes a rollback's options from --from-report: it checks
+// that the file is the finished report of a disable run, and the pool and
+// region default to that run's, from the report header. It returns a copy:
+// o is left as it was.
+func sourceRun(o *Options) (*Options, error) {
 	path := o.FromReport
 	if path == "-" {
-		return usage(errors.New("--from-report needs the report file itself, not stdin"))
+		return nil, usage(errors.New("--from-report needs the report file itself, not stdin"))
 	}
 	h, err := report.ReadHeader(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return usage(fmt.Errorf("--from-report %s: no such file", path))
+		return nil, usage(fmt.Errorf("--from-report %s: no such file", path))
 	case errors.Is(err, report.ErrNoHeader):
-		return usage(fmt.Errorf("--from-report %s is not a cogsweep report (its first line is not a report header)", path))
+		return nil, usage(fmt.Errorf("--from-report %s is not a cogsweep report (its first line is not a report header)", path))
 	case err != nil:
-		return usage(fmt.Errorf("--from-report: %w", err))
+		return nil, usage(fmt.Errorf("--from-report: %w", err))
 	}
 	if h.Action != string(batch.Disable) {
-		return usage(fmt.Errorf("--from-report %s is the report of a %s run: rollback undoes a disable run only", path, h.Action))
+		return nil, usage(fmt.Errorf("--from-report %s is the report of a %s run: rollback undoes a disable run only", path, h.Action))
 	}
 	if h.DryRun {
-		return usage(fmt.Errorf("--from-report %s is the plan of a dry run: it disabled nobody", path))
+		return nil, usage(fmt.Errorf("--from-report %s is the plan of a dry run: it disabled nobody", path))
 	}
 	if err := checkSourceRun(path, h); err != nil {
-		return usage(err)
+		return nil, usage(err)
 	}
-	if pool := auditPool(h.Audit); pool != "" && o.UserPoolID == "" {
-		o.UserPoolID = pool
-		fromReport(o, "user-pool-id", pool)
+	c := o.clone()
+	if pool := auditPool(h.Audit); pool != "" && c.UserPoolID == "" {
+		c.UserPoolID = pool
+		fromReport(c, "user-pool-id", pool)
 	}
-	if region, _ := h.Audit["region"].(string); region != "" && o.Region == "" {
+	if region, _ := h.Audit["region"].(string); region != "" && c.Region == "" {
 		// The users are where the disable run found them, whatever
 		// AWS_REGION says today.
-		o.Region = region
-		fromReport(o, "region", region)
+		c.Region = region
+		fromReport(c, "region", region)
 	}
+	c.Input = path
+	return c, nil
+}
+
+// prepareRollback is prepareInput for rollback: it makes the pre-pass over
+// the source report (largest row, content hash) that sourceRun checked.
+func (r *plan) prepareRollback() error {
+	path := r.o.FromReport
 	r.tally = newTally(r.run)
 	sum, err := scanReportRows(path, r.tally.observe)
 	if err != nil {
 		return usage(err)
 	}
-	o.Input, r.src, r.scan = path, Source{Path: path}, sum
+	r.src, r.scan = Source{Path: path}, sum
 	return nil
 }
 

@@ -12,8 +12,10 @@ import (
 	"github.com/cogsweep/cogsweep/internal/retry"
 )
 
-// Run runs one action with options o (validated) as shard sh of its job.
-func Run(ctx context.Context, o *Options, sh Shard, env Env) error {
+// Run runs one action with options given (validated) as shard sh of its
+// job. It leaves given as it was: the run works on its own copy.
+func Run(ctx context.Context, given *Options, sh Shard, env Env) error {
+	o := given.clone()
 	o.perShard(sh.Count) // rates are job-wide totals; before anything reads them
 	r := newRun(o, sh, env)
 	if err := r.startMetrics(ctx); err != nil {
@@ -58,6 +60,9 @@ func (r *run) do(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if r.o, err = implied(r.o); err != nil {
+		return err
+	}
 	p, err := r.plan(ctx, store) // plan.go: input scanned, region, paths, fingerprint
 	defer p.close()
 	if err != nil {
@@ -79,6 +84,19 @@ func (r *run) do(ctx context.Context) error {
 		return err
 	}
 	return p.settle(ctx, store, f, x) // settle.go: not_attempted rows, compaction, summary
+}
+
+// implied completes the options with what they imply but do not say
+// (rollback.go's source run, selection.go's preset), before any phase reads
+// them: the phases then take the options as they are.
+func implied(o *Options) (*Options, error) {
+	switch {
+	case o.Action == batch.Rollback:
+		return sourceRun(o)
+	case o.Select != "" && o.Input == "":
+		return presetSelection(o), nil
+	}
+	return o, nil
 }
 
 // region is --region, else the SDK's (AWS_REGION), else the pool id's

@@ -14,6 +14,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/cognito"
 	"github.com/cogsweep/cogsweep/internal/pacer"
+	"github.com/cogsweep/cogsweep/internal/retry"
 )
 
 // describedPools caches DescribeUserPool by pool id, once per run; exists
@@ -199,7 +200,7 @@ func (r *plan) describe(ctx context.Context, c Backend, pool string) (cognito.Po
 		r.pools.remember(pool, p, false)
 		return p, false, nil
 	case res.Err != nil:
-		return p, false, &batch.FatalError{Code: res.Code, Err: fmt.Errorf("DescribeUserPool %s (the guards need each pool's size): %w", pool, res.Err)}
+		return p, false, &retry.FatalError{Code: res.Code, Err: fmt.Errorf("DescribeUserPool %s (the guards need each pool's size): %w", pool, res.Err)}
 	}
 	r.pools.remember(pool, p, true)
 	return p, true, nil

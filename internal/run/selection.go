@@ -22,7 +22,6 @@ import (
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/pacer"
 	"github.com/cogsweep/cogsweep/internal/retry"
-	"github.com/cogsweep/cogsweep/internal/timeline"
 )
 
 // selection is a --select run's manifest: the users the query chose, as an
@@ -59,17 +58,18 @@ func manifestPathFor(report string) string {
 	return strings.TrimSuffix(report, ReportSuffix) + ".manifest.ndjson"
 }
 
-// presetSelection is prepareInput for --select before the query: it names
-// the report after the query (select-<hash>.<action>.report.ndjson) unless
-// --report names it, and sets the manifest's format. The query itself
-// waits for the run's paths (selectUsers).
-func (r *plan) presetSelection() error {
-	o := r.o
-	if o.Report == "" {
-		o.Report = o.selectName() + "." + string(o.Action) + ReportSuffix
+// presetSelection completes a --select run's options before the query: it
+// names the report after the query (select-<hash>.<action>.report.ndjson)
+// unless --report names it, and sets the manifest's format. The query
+// itself waits for the run's paths (selectUsers). It returns a copy: o is
+// left as it was.
+func presetSelection(o *Options) *Options {
+	c := o.clone()
+	if c.Report == "" {
+		c.Report = c.selectName() + "." + string(c.Action) + ReportSuffix
 	}
-	o.Format = string(input.NDJSON)
-	return nil
+	c.Format = string(input.NDJSON)
+	return c
 }
 
 // selectUsers makes a --select run's input. An unfinished run of the same
@@ -81,7 +81,7 @@ func (r *plan) selectUsers(ctx context.Context, store Storage) error {
 	if o.Select == "" {
 		return nil
 	}
-	if strings.Contains(r.reportPath, "://") {
+	if !store.Local(r.reportPath) {
 		return usage(errors.New("--select keeps its manifest beside the report, which must then be a local file"))
 	}
 	s := &selection{manifest: manifestPathFor(r.reportPath)}
@@ -107,7 +107,7 @@ func (r *plan) selectUsers(ctx context.Context, store Storage) error {
 		r.log.Info("users selected", "select", o.Select, "created_before", FormatDuration(o.CreatedBefore),
 			"modified_before", FormatDuration(o.ModifiedBefore), "users", n, "manifest", s.manifest)
 	}
-	o.Input = path
+	r.input = path
 	if err := r.scanInput(ctx, store); err != nil {
 		return err
 	}
@@ -205,11 +205,11 @@ func (r *run) selectError(ctx context.Context, res retry.Result) error {
 	case "InvalidParameterException":
 		return usage(fmt.Errorf("--select %q: Cognito refused the filter (the ListUsers syntax is attribute = \"value\", or ^= for a prefix): %v", o.Select, res.Err))
 	case "ResourceNotFoundException":
-		return &batch.FatalError{Code: res.Code, Err: fmt.Errorf("user pool %s does not exist (check --user-pool-id and --region)", o.UserPoolID)}
+		return &retry.FatalError{Code: res.Code, Err: fmt.Errorf("user pool %s does not exist (check --user-pool-id and --region)", o.UserPoolID)}
 	case "AccessDeniedException":
-		return &batch.FatalError{Code: res.Code, Err: fmt.Errorf("the credentials may not call cognito-idp:ListUsers on %s: --select needs it", o.UserPoolID)}
+		return &retry.FatalError{Code: res.Code, Err: fmt.Errorf("the credentials may not call cognito-idp:ListUsers on %s: --select needs it", o.UserPoolID)}
 	}
-	return &batch.FatalError{Code: res.Code, Err: fmt.Errorf("--select: ListUsers %s: %w", o.UserPoolID, res.Err)}
+	return &retry.FatalError{Code: res.Code, Err: fmt.Errorf("--select: ListUsers %s: %w", o.UserPoolID, res.Err)}
 }
 
 // commitManifest renames a new query over the manifest, now that the run
@@ -226,7 +226,7 @@ func (r *plan) commitManifest(f *opened) error {
 	if err := fsutil.SyncDir(filepath.Dir(s.manifest)); err != nil {
 		return fmt.Errorf("write manifest: %w", err)
 	}
-	f.src, r.o.Input = Source{Path: s.manifest}, s.manifest
+	f.src, r.input = Source{Path: s.manifest}, s.manifest
 	return nil
 }
 
@@ -249,5 +249,8 @@ func (r *plan) archiveAlso(files Files) []string {
 	if s := r.sel; s != nil && s.temp != "" {
 		also = append(also, s.manifest)
 	}
-	return append(also, timeline.PathFor(files.Checkpoint))
+	if files.Timeline != "" {
+		also = append(also, files.Timeline)
+	}
+	return also
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/report"
+	"github.com/cogsweep/cogsweep/internal/retry"
 	"github.com/cogsweep/cogsweep/internal/target"
 )
 
@@ -107,7 +108,7 @@ func (p *plan) fillNotAttempted(src Source, sink *trackingSink, runErr error) er
 		if sink.have.Has(row.N) || !p.shard.Owns(row) {
 			continue
 		}
-		rec := p.notAttempted(row, msg, now)
+		rec := notAttempted(row, p.o.UserPoolID, p.o.Action, msg, now)
 		if err := sink.Write(&rec); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
@@ -118,7 +119,7 @@ func (p *plan) fillNotAttempted(src Source, sink *trackingSink, runErr error) er
 // notReached is the message of the rows a run did not reach.
 func notReached(runErr error) string {
 	msg := "not reached"
-	var fe *batch.FatalError
+	var fe *retry.FatalError
 	switch {
 	case errors.As(runErr, &fe):
 		msg = "not reached: the run stopped (" + fe.Code + ")"
@@ -133,8 +134,8 @@ func notReached(runErr error) string {
 
 // notAttempted is row's not_attempted record, naming the user as the
 // pipeline's record of it would (target.NotReached).
-func (p *plan) notAttempted(row input.Row, msg string, now time.Time) report.Record {
-	rec := target.NotReached(row, p.o.UserPoolID)
-	rec.Outcome, rec.Action, rec.Message, rec.At = report.NotAttempted, string(p.o.Action), msg, now
+func notAttempted(row input.Row, pool string, action batch.Action, msg string, now time.Time) report.Record {
+	rec := target.NotReached(row, pool)
+	rec.Outcome, rec.Action, rec.Message, rec.At = report.NotAttempted, string(action), msg, now
 	return rec
 }

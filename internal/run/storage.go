@@ -23,6 +23,10 @@ type Storage interface {
 	// Check refuses, before any call, what Open would refuse later (a
 	// symlink where the run writes).
 	Check(files ...namedPath) error
+	// Local tells whether path is a file of the local file system, as
+	// the files a run writes beside its report by itself (a --select
+	// manifest) must be: this storage keeps no other.
+	Local(path string) bool
 	// Open takes the run's report and checkpoint for its whole life: a
 	// lock, or a lease (waiting for a dead holder's to expire), and the
 	// local files to work on.
@@ -46,9 +50,9 @@ type namedPath struct{ what, path string }
 type Files struct {
 	Report, Checkpoint string
 	Lock               *fsutil.LockedFile
-	// Scratch: the checkpoint is a local copy removed at Close (it is in
-	// S3), so nothing else should be kept beside it.
-	Scratch bool
+	// Timeline is the run's timeline, beside the checkpoint: a local file,
+	// or the local copy of one the storage keeps beside a checkpoint in S3.
+	Timeline string
 }
 
 // held is the files archived with the checkpoint that the run holds locked:

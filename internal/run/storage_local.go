@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/fsutil"
 	"github.com/cogsweep/cogsweep/internal/report"
+	"github.com/cogsweep/cogsweep/internal/timeline"
 )
 
 // localStorage keeps a run's files on the local file system.
@@ -23,6 +25,9 @@ var _ Storage = (*localStorage)(nil)
 func (l *localStorage) Input(_ context.Context, path string) (Source, error) {
 	return Source{Path: path}, nil
 }
+
+// Local is every path but a URL, which names no local file.
+func (l *localStorage) Local(path string) bool { return !strings.Contains(path, "://") }
 
 // Check refuses a symlink where the run writes: the opens refuse it too
 // (O_NOFOLLOW), but only after the run has begun.
@@ -51,7 +56,7 @@ func (l *localStorage) Open(_ context.Context, rep, ckpt string) (Files, error) 
 		return Files{}, fmt.Errorf("lock report: %w", err)
 	}
 	l.lock = lf
-	return Files{Report: rep, Checkpoint: ckpt, Lock: lf}, nil
+	return Files{Report: rep, Checkpoint: ckpt, Lock: lf, Timeline: timeline.PathFor(ckpt)}, nil
 }
 
 // Start has nothing to start: a local file is durable once fsynced.

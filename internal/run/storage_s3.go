@@ -13,7 +13,9 @@ import (
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/cognito"
 	"github.com/cogsweep/cogsweep/internal/input"
+	"github.com/cogsweep/cogsweep/internal/retry"
 	"github.com/cogsweep/cogsweep/internal/s3sync"
+	"github.com/cogsweep/cogsweep/internal/timeline"
 )
 
 // s3Storage keeps in S3 the run's paths that are s3:// addresses and hands
@@ -50,7 +52,7 @@ func newStorage(ctx context.Context, o *Options, env Env, log *slog.Logger, s3Re
 	}
 	cfg, err := cognito.LoadAWSConfig(ctx, cognito.Config{Region: region, Profile: o.Profile, MaxConns: 8, Log: log})
 	if err != nil {
-		return nil, &batch.FatalError{Code: "ConfigError", Err: err}
+		return nil, &retry.FatalError{Code: "ConfigError", Err: err}
 	}
 	g := env.Getenv
 	// Path-style addressing whenever the endpoint is overridden: emulators
@@ -84,6 +86,9 @@ func s3Paths(o *Options) (input, rep, ckpt bool, err error) {
 	}
 	return input, rep, ckpt, nil
 }
+
+// Local is a path that is no S3 address and that local storage would keep.
+func (s *s3Storage) Local(path string) bool { return !s3sync.IsURL(path) && s.local.Local(path) }
 
 // Input downloads an input in S3 into a spool that never has a name on
 // disk (input.Spool), so the pre-pass and the run read it like stdin
@@ -138,45 +143,66 @@ func (s *s3Storage) Open(ctx context.Context, rep, ckpt string) (Files, error) {
 	if !s3sync.IsURL(rep) {
 		return s.local.Open(ctx, rep, ckpt)
 	}
-	files := Files{Report: rep, Checkpoint: ckpt}
+	files := Files{Report: rep, Checkpoint: ckpt, Timeline: timeline.PathFor(ckpt)}
 	var err error
 	if s.dir, err = os.MkdirTemp("", "cogsweep-s3-*"); err != nil {
 		return Files{}, fmt.Errorf("S3 work directory: %w", err)
 	}
-	var mirrors []*s3sync.Mirror
-	open := func(url, sub string) (*s3sync.Mirror, error) {
-		u, err := s3sync.ParseURL(url)
-		if err != nil {
-			return nil, usage(err)
-		}
-		d := filepath.Join(s.dir, sub)
-		if err := os.Mkdir(d, 0o700); err != nil {
-			return nil, err
-		}
-		m, err := s.store.OpenMirror(ctx, u, filepath.Join(d, path.Base(u.Key)), 0)
-		if err != nil {
-			return nil, err
-		}
-		mirrors = append(mirrors, m)
-		return m, nil
-	}
+	var mirrors, side []*s3sync.Mirror
 	if s3sync.IsURL(ckpt) {
 		if err := s.acquire(ctx, ckpt); err != nil {
 			return Files{}, err
 		}
-		m, err := open(ckpt, "checkpoint")
+		m, err := s.mirror(ctx, ckpt, "checkpoint")
 		if err != nil {
 			return Files{}, fmt.Errorf("open checkpoint: %w", err)
 		}
-		files.Checkpoint, files.Scratch = m.Local(), true
+		mirrors = append(mirrors, m)
+		files.Checkpoint, files.Timeline = m.Local(), ""
+		if tl := s.timeline(ctx, ckpt, m.Local()); tl != nil {
+			side, files.Timeline = append(side, tl), tl.Local()
+		}
 	}
-	m, err := open(rep, "report")
+	m, err := s.mirror(ctx, rep, "report")
 	if err != nil {
 		return Files{}, fmt.Errorf("open report: %w", err)
 	}
+	mirrors = append(mirrors, m)
 	files.Report = m.Local()
-	s.syncer = s.store.NewSyncer(s.lease, mirrors, s3sync.SyncOptions{})
+	s.syncer = s.store.NewSyncer(s.lease, mirrors, s3sync.SyncOptions{Side: side})
 	return files, nil
+}
+
+// mirror downloads the object at url into its own directory sub of the
+// work directory, and keeps it in step.
+func (s *s3Storage) mirror(ctx context.Context, url, sub string) (*s3sync.Mirror, error) {
+	u, err := s3sync.ParseURL(url)
+	if err != nil {
+		return nil, usage(err)
+	}
+	d := filepath.Join(s.dir, sub)
+	if err := os.Mkdir(d, 0o700); err != nil {
+		return nil, err
+	}
+	return s.store.OpenMirror(ctx, u, filepath.Join(d, path.Base(u.Key)), 0)
+}
+
+// timeline mirrors the run's timeline where a local run keeps it, beside
+// the checkpoint ckpt, into a local copy beside the checkpoint's (local),
+// so that the archives of both go to the same place. nil when it cannot:
+// the timeline is a picture of the run, not part of its product.
+func (s *s3Storage) timeline(ctx context.Context, ckpt, local string) *s3sync.Mirror {
+	at := timeline.PathFor(ckpt)
+	u, err := s3sync.ParseURL(at)
+	var m *s3sync.Mirror
+	if err == nil {
+		m, err = s.store.OpenMirror(ctx, u, timeline.PathFor(local), 0)
+	}
+	if err != nil {
+		s.log.Warn("the run keeps no timeline", "timeline", at, "error", err)
+		return nil
+	}
+	return m
 }
 
 // acquire takes the lease of the checkpoint at ckpt.

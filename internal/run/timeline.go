@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"errors"
+	"log/slog"
 
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/timeline"
@@ -11,16 +12,15 @@ import (
 // startTimeline opens the run's timeline beside its checkpoint and puts a
 // meter around each of the job's limiters; nil when the run keeps none. A
 // timeline that cannot be opened is a warning: it is a picture of the run,
-// not part of its product. A checkpoint in S3 has none yet: its local copy
-// lives in a temporary directory that the run removes.
-func (r *plan) startTimeline(ctx context.Context, job *batch.Job, files Files, resume bool) *timeline.Recorder {
-	if files.Scratch {
-		r.log.Debug("no timeline: the checkpoint is in S3")
-		return nil
+// not part of its product. Beside a checkpoint in S3, the storage keeps it
+// in S3 too (files.Timeline is then its local copy).
+func startTimeline(ctx context.Context, log *slog.Logger, job *batch.Job, files Files, resume bool) *timeline.Recorder {
+	if files.Timeline == "" {
+		return nil // the storage said why
 	}
-	tl, err := timeline.Open(timeline.PathFor(files.Checkpoint), timeline.Options{Resume: resume})
+	tl, err := timeline.Open(files.Timeline, timeline.Options{Resume: resume})
 	if err != nil {
-		r.log.Warn("the run keeps no timeline", "error", err)
+		log.Warn("the run keeps no timeline", "error", err)
 		return nil
 	}
 	meter := func(category string, l batch.Limiter) batch.Limiter {
@@ -34,7 +34,7 @@ func (r *plan) startTimeline(ctx context.Context, job *batch.Job, files Files, r
 	job.Lists = meter("UserList", job.Lists)
 	job.Creates = meter("UserCreation", job.Creates)
 	if err := tl.Start(ctx); err != nil {
-		r.log.Warn("the run keeps no timeline", "error", err)
+		log.Warn("the run keeps no timeline", "error", err)
 		_ = tl.Close("")
 		return nil
 	}
@@ -42,7 +42,7 @@ func (r *plan) startTimeline(ctx context.Context, job *batch.Job, files Files, r
 }
 
 // endTimeline ends the timeline's run with the run's status.
-func (r *plan) endTimeline(tl *timeline.Recorder, runErr error) {
+func endTimeline(log *slog.Logger, tl *timeline.Recorder, runErr error) {
 	if tl == nil {
 		return
 	}
@@ -54,6 +54,6 @@ func (r *plan) endTimeline(tl *timeline.Recorder, runErr error) {
 		status = "aborted"
 	}
 	if err := tl.Close(status); err != nil {
-		r.log.Warn("the timeline could not be written; the run's result is unaffected", "file", tl.Path(), "error", err)
+		log.Warn("the timeline could not be written; the run's result is unaffected", "file", tl.Path(), "error", err)
 	}
 }

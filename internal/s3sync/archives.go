@@ -21,8 +21,8 @@ var archiveSuffix = regexp.MustCompile(`^\.\d{8}T\d{6}Z(-\d+)?$`)
 // old: S3 never loses a run that was archived locally. An archive is never
 // overwritten (If-None-Match); an object already there of the same size is
 // taken for this file's earlier upload.
-func (y *Syncer) uploadArchives(ctx context.Context) error {
-	for _, m := range y.mirrors {
+func (y *Syncer) uploadArchives(ctx context.Context, mirrors []*Mirror) error {
+	for _, m := range mirrors {
 		dir, base := filepath.Dir(m.local), filepath.Base(m.local)
 		ents, err := os.ReadDir(dir)
 		if err != nil {

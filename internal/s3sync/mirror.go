@@ -222,7 +222,7 @@ func (m *Mirror) syncLocked(ctx context.Context, settle bool) error {
 	if settle && len(m.segs) > 0 {
 		m.rebase = true
 	}
-	err := m.sync(ctx)
+	err := m.sync(ctx, settle)
 	if err != nil && errors.Is(err, ErrPrecondition) {
 		m.fenced = fmt.Errorf("%s was written by another cogsweep meanwhile (did this one lose its lease?): %w", m.url, err)
 		return m.fenced
@@ -230,7 +230,10 @@ func (m *Mirror) syncLocked(ctx context.Context, settle bool) error {
 	return err
 }
 
-func (m *Mirror) sync(ctx context.Context) error {
+// sync uploads what the local file gained: a segment, or a new base when
+// the file is another or shorter, or when settle asks for one object (the
+// segments so far and what is new go into the base).
+func (m *Mirror) sync(ctx context.Context, settle bool) error {
 	if err := m.settleTry(ctx); err != nil {
 		return err
 	}
@@ -254,6 +257,9 @@ func (m *Mirror) sync(ctx context.Context) error {
 	end, err := fsutil.CompleteSize(f, fi.Size())
 	if err != nil {
 		return fmt.Errorf("sync %s: %w", m.url, err)
+	}
+	if settle && end > m.synced {
+		m.rebase = true // what is new goes into the one object too
 	}
 	if m.rebase || m.etag == "" || m.fi == nil || !os.SameFile(m.fi, fi) || end < m.synced {
 		return m.newBase(ctx, f, fi, end)

@@ -10,6 +10,9 @@
 // base object plus append-only segment objects (see Mirror); a kill loses
 // only what was not yet uploaded, and Syncer.Durable lets a caller wait until
 // what it wrote is in S3.
+//
+// It may import fsutil and retry; only internal/run imports it, behind its
+// Storage interface.
 package s3sync
 
 import (

@@ -3,6 +3,7 @@ package s3sync
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 )
@@ -19,6 +20,8 @@ type SyncOptions struct {
 	// CollectEvery is how often superseded segments are deleted (default
 	// 2 s).
 	CollectEvery time.Duration
+	// Side are mirrors kept in S3 on their own, best effort (side.go).
+	Side []*Mirror
 }
 
 // ErrStopped is returned by Durable after the Syncer stopped.
@@ -37,6 +40,7 @@ type Syncer struct {
 
 	kick       chan struct{}
 	stop, done chan struct{}
+	sideDone   chan struct{} // closed when sideLoop ends
 	ctx        context.Context
 
 	mu       sync.Mutex
@@ -67,7 +71,7 @@ func (s *Store) NewSyncer(lease *Lease, mirrors []*Mirror, o SyncOptions) *Synce
 		o.CollectEvery = 2 * time.Second
 	}
 	return &Syncer{s: s, lease: lease, mirrors: mirrors, opts: o,
-		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), sideDone: make(chan struct{}),
 		archived: map[string]bool{}}
 }
 
@@ -84,6 +88,7 @@ func (y *Syncer) Start(ctx context.Context) error {
 	y.ctx, y.running = ctx, true
 	y.mu.Unlock()
 	go y.loop(ctx)
+	go y.sideLoop(ctx)
 	return nil
 }
 
@@ -100,7 +105,7 @@ func (y *Syncer) loop(ctx context.Context) {
 			y.serve(ctx) // callers waiting when the stop came
 			return
 		case <-collect.C:
-			for _, m := range y.mirrors {
+			for _, m := range slices.Concat(y.mirrors, y.opts.Side) {
 				if err := m.Collect(ctx); err != nil {
 					y.s.log.Debug("could not delete superseded S3 segments; will try again later", "err", err)
 				}
@@ -209,7 +214,7 @@ func (y *Syncer) flush(ctx context.Context) error {
 	if err := y.Check(); err != nil {
 		return err
 	}
-	if err := y.uploadArchives(ctx); err != nil {
+	if err := y.uploadArchives(ctx, y.mirrors); err != nil {
 		return err
 	}
 	errs := make([]error, len(y.mirrors))
@@ -241,6 +246,7 @@ func (y *Syncer) stopLoop() {
 	close(y.stop)
 	if running {
 		<-y.done
+		<-y.sideDone
 	}
 }
 
@@ -253,13 +259,14 @@ func (y *Syncer) Finish(ctx context.Context) error {
 	if err := y.Check(); err != nil {
 		return err
 	}
-	if err := y.uploadArchives(ctx); err != nil {
+	if err := y.uploadArchives(ctx, y.mirrors); err != nil {
 		return err
 	}
 	var errs []error
 	for _, m := range y.mirrors {
 		errs = append(errs, m.Settle(ctx))
 	}
+	y.syncSide(ctx, (*Mirror).Settle)
 	if err := errors.Join(errs...); err != nil {
 		if errors.Is(err, ErrPrecondition) {
 			y.setFatal(err)
@@ -269,7 +276,7 @@ func (y *Syncer) Finish(ctx context.Context) error {
 	y.mu.Lock()
 	y.finished = true
 	y.mu.Unlock()
-	for _, m := range y.mirrors {
+	for _, m := range slices.Concat(y.mirrors, y.opts.Side) {
 		if err := m.Collect(ctx); err != nil {
 			y.s.log.Warn("could not delete S3 segments (harmless: the next run ignores them)", "err", err)
 		}

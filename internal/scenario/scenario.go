@@ -6,6 +6,8 @@
 // backends proves they end in the same state.
 //
 // Helpers take a testing.TB and fail the test on any error.
+//
+// It may import report; only tests import it.
 package scenario
 
 import (

@@ -8,6 +8,9 @@
 // throttle or a success after it), so counting there adds no call and no
 // lock to the worker path, only a few atomic adds. A sampler goroutine
 // reads and resets the counters once a second.
+//
+// It may import fsutil; internal/run records a timeline and reportpage reads
+// one.
 package timeline
 
 import (

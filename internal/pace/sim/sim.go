@@ -6,6 +6,8 @@
 // seed, so that the rate controller can be judged on many scenarios in
 // seconds (internal/pace's matrix test) and the hindsight oracle of the
 // benchmark can be searched for.
+//
+// It may import pace; only tests and scripts/bench import it.
 package sim
 
 import (
