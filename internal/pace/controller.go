@@ -63,12 +63,14 @@ type State struct {
 	learned bool    // WMax was measured at a probe's onset, not assumed
 	win     window
 
-	// Damp scales the plateau down (1: not at all) while the job's
-	// throttled share over the last Memory is above Target.
-	Damp    float64
-	ewAt    time.Time
-	ewCalls float64 // calls answered, decayed with Memory
-	ewThr   float64 // of which throttled
+	// Damp scales the plateau down (1: not at all) while the share of
+	// time the job's calls found the bucket empty over the last Memory is
+	// above Target.
+	Damp     float64
+	ewAt     time.Time
+	ewCalls  float64 // calls answered, decayed with Memory
+	ewGap    float64 // the gaps (1/rate) they stood for
+	ewThrGap float64 // of which throttled
 }
 
 // Controller turns events into rates. It holds only configuration, reads no
@@ -101,6 +103,7 @@ func (c Controller) Next(s State, ev Event, now time.Time) State {
 	if now.Before(s.epoch) {
 		now = s.epoch
 	}
+	sent := s.Rate // about the rate the answered call was sent at
 	switch ev.Kind {
 	case Success:
 		s.win.add(now, c.cfg.Window, false)
@@ -124,7 +127,7 @@ func (c Controller) Next(s State, ev Event, now time.Time) State {
 	}
 	// After the cut, which reads the curve since the last one as it was.
 	if c.cfg.Auto && ev.Kind != Tick {
-		s = c.share(s, ev.Kind == Throttle, now)
+		s = c.share(s, ev.Kind == Throttle, sent, now)
 	}
 	return s
 }

@@ -211,7 +211,10 @@ func TestAuto_ShrinkClimbsBackToSustainedLevel(t *testing.T) {
 	for c.Next(s, tk, at(flatAt)).Rate < plateau*0.9999 {
 		flatAt += 10 * time.Millisecond
 	}
-	hold := cfg.Probe * 3 / 4
+	// The hold is 3/4 of a probe period, which Damp stretches: the
+	// spike's throttles, at the rate it cut to, stand for more of the
+	// time than of the calls.
+	hold := time.Duration(float64(cfg.Probe)/s.damp()) * 3 / 4
 	held := c.Next(s, tk, at(flatAt+hold-100*time.Millisecond)).Rate
 	back := c.Next(s, tk, at(flatAt+hold+cfg.Recover)).Rate
 	t.Logf("plateau %.2f, before the hold ends %.2f, Recover after it %.2f", plateau, held, back)

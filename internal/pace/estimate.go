@@ -13,16 +13,22 @@ import (
 // share updates the decayed throttled share and, from it, Damp: down
 // at once while the share is over Target, back up over Memory while it is
 // under half of it.
-func (c Controller) share(s State, throttled bool, now time.Time) State {
+func (c Controller) share(s State, throttled bool, rate float64, now time.Time) State {
 	if s.Damp == 0 {
 		s.Damp, s.ewAt = 1, now
 	}
 	dt := now.Sub(s.ewAt).Seconds()
 	s.ewAt = now
 	k := math.Exp(-dt / c.cfg.Memory.Seconds())
-	s.ewCalls, s.ewThr = s.ewCalls*k+1, s.ewThr*k
+	// Each call samples the bucket for the gap it stands for: counted per
+	// call, the throttles of a job slowed by its own cuts (few calls while
+	// the bucket is empty) understate the time it is empty, which is what
+	// production, arriving at random, meets.
+	gap := 1 / math.Max(rate, c.cfg.Min)
+	s.ewCalls = s.ewCalls*k + 1
+	s.ewGap, s.ewThrGap = s.ewGap*k+gap, s.ewThrGap*k
 	if throttled {
-		s.ewThr++
+		s.ewThrGap += gap
 	}
 	// A few calls say little: one throttle among the first 10 (the
 	// startup climb crossing the share) read as ten times Target and
@@ -30,7 +36,7 @@ func (c Controller) share(s State, throttled bool, now time.Time) State {
 	if s.ewCalls < minShareCalls {
 		return s
 	}
-	p := s.ewThr / s.ewCalls
+	p := s.ewThrGap / s.ewGap
 	switch {
 	case throttled && p > c.cfg.Target:
 		s.Damp = math.Max(0.05, s.Damp*(1-0.1*math.Min(1, p/c.cfg.Target-1)))

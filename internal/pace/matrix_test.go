@@ -19,6 +19,13 @@ var matrixOnly = flag.String("matrix.only", "", "run only the matrix cells whose
 // matrixSeeds is how many seeds each cell of the matrix is played with.
 const matrixSeeds = 8
 
+// A change tuned on seeds 1-8 at 25/s is checked on seeds and a quota it
+// was not tuned on (-matrix.seed 101, -matrix.quota 40) before it is kept.
+var (
+	matrixSeed  = flag.Uint64("matrix.seed", 1, "first seed each cell is played with")
+	matrixQuota = flag.Float64("matrix.quota", 25, "the server's quota, calls per second (the schedules scale with it)")
+)
+
 type cellResult struct {
 	cell   sim.Cell
 	auto   sim.Summary
@@ -54,14 +61,23 @@ func runMatrix(cells []sim.Cell) []cellResult {
 
 func runCell(c sim.Cell, oracle *sim.Oracle) cellResult {
 	r := cellResult{cell: c}
-	for seed := uint64(1); seed <= matrixSeeds; seed++ {
-		sc := c.Scenario(seed, pace.DefaultSpread)
-		r.auto.Add(sim.Run(sc, sim.NewController(pace.New(pace.AutoConfig(sc.Quota)))))
+	seeds := func(f func(sim.Scenario)) {
+		for seed := *matrixSeed; seed < *matrixSeed+matrixSeeds; seed++ {
+			f(c.Scenario(seed, pace.DefaultSpread))
+		}
+	}
+	// The oracle first: its time sets the goal, and the goal how long
+	// the controller's runs may take.
+	seeds(func(sc sim.Scenario) {
 		res, _ := oracle.Run(sc)
 		r.oracle.Add(res)
-	}
-	r.rates = oracle.Rates(c.Scenario(1, pace.DefaultSpread))
+	})
 	r.goal = sim.GoalFor(r.oracle)
+	seeds(func(sc sim.Scenario) {
+		sc.Limit = r.goal.Limit(sc.Ideal())
+		r.auto.Add(sim.Run(sc, sim.NewController(pace.New(pace.AutoConfig(sc.Quota)))))
+	})
+	r.rates = oracle.Rates(c.Scenario(*matrixSeed, pace.DefaultSpread))
 	r.miss = r.goal.Misses(r.auto)
 	return r
 }
@@ -90,6 +106,7 @@ func TestAuto_Matrix(t *testing.T) {
 			continue // the whole matrix runs without -race (.ci/run)
 		}
 		if strings.Contains(c.String(), *matrixOnly) {
+			c.Quota = *matrixQuota
 			cells = append(cells, c)
 		}
 	}
@@ -103,17 +120,19 @@ func TestAuto_Matrix(t *testing.T) {
 	} else if !*matrixUpdate {
 		t.Fatalf("read the cells that passed: %v", err)
 	}
+	// passingFile lists the cells that pass on the tuned seeds and quota.
+	tuned := *matrixSeed == 1 && *matrixQuota == 25
 	var now []string
 	for _, r := range results {
 		if r.miss == "" {
 			now = append(now, r.cell.String())
 			continue
 		}
-		if *matrixAll || passing[r.cell.String()] {
+		if *matrixAll || tuned && passing[r.cell.String()] {
 			t.Errorf("%v:%s", r.cell, r.miss)
 		}
 	}
-	if *matrixUpdate && !raceOn && *matrixOnly == "" {
+	if *matrixUpdate && !raceOn && *matrixOnly == "" && tuned {
 		if err := os.WriteFile(passingFile, []byte(strings.Join(now, "\n")+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -159,8 +178,10 @@ func matrixMarkdown(results []cellResult) string {
 		"schedule, the run's ideal length and the network latency. The oracle is the best fixed rate per phase of the\n" +
 		"schedule that keeps production served >= 0.98, found in hindsight by search; where even it cannot meet the\n" +
 		"goals (time/ideal <= 1.10, production >= 0.98, job throttled <= 2%), the cell is oracle-bound and its goal is\n" +
-		"the oracle's time + 5% at the oracle's production. A time/ideal of 20 is a run cut off unfinished at 20x the\n" +
-		"ideal (a bucket one call deep: every rate that keeps production served is a crawl).\n\n")
+		"the oracle's time + 5% at the oracle's production. The oracle's runs go on until they finish (at most 100x the\n" +
+		"ideal: a bucket one call deep, where every rate that keeps production served is a crawl); the controller's go on\n" +
+		"until its goal's time, at least 20x the ideal, and one cut off there is counted unfinished.\n\n" +
+		"Other sets than the tuned one: `-args -matrix.seed 101` (seeds 101-108), `-args -matrix.quota 40`.\n\n")
 	b.WriteString("| depth | production | cells passed | auto: mean time/ideal | auto: mean production served | oracle: mean time/ideal | oracle: mean production served |\n")
 	b.WriteString("| --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, k := range order {

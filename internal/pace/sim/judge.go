@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"time"
 )
 
 // Goals per cell: finish within 10% of the ideal time (5% on average over
@@ -87,6 +88,18 @@ func GoalFor(oracle Summary) Goal {
 		g.MaxJobThrottled = math.Max(MaxJobThrottled, oracle.JobThrottleRate()+0.01)
 	}
 	return g
+}
+
+// DefaultLimit is when, in multiples of its ideal time, a run that has
+// not finished is ended (Scenario.Limit 0).
+const DefaultLimit = 20
+
+// Limit is how long a controller's run of a cell whose ideal time is ideal
+// may go on: the default 20x, or as long as the goal allows where the
+// oracle itself is slower, so that a run is cut off only once it has
+// missed its time.
+func (g Goal) Limit(ideal time.Duration) time.Duration {
+	return time.Duration(math.Max(DefaultLimit, g.MaxTimeRatio) * float64(ideal))
 }
 
 // Misses says which goals s misses ("" when none).

@@ -60,9 +60,19 @@ func (o *Oracle) Rates(sc Scenario) []PhaseRate {
 	return out
 }
 
+// OracleLimit is how long, in multiples of the ideal time, an oracle's run
+// may take (unless sc.Limit says otherwise). A run cut off at the usual 20x
+// reported 20x for an oracle that needs 50x (a bucket one call deep), and a
+// cell's goal of 1.05x that understated what its oracle achieves; 100x only
+// bounds the work where a phase's best rate is about zero.
+const OracleLimit = 100
+
 // Run plays sc with the oracle's rates and returns the result and the
 // production target it was held to (the lowest of its phases').
 func (o *Oracle) Run(sc Scenario) (Result, float64) {
+	if sc.Limit <= 0 {
+		sc.Limit = OracleLimit * sc.Ideal()
+	}
 	rates := o.Rates(sc)
 	f := Fixed{Phases: sc.Phases, Rates: make([]float64, len(rates))}
 	target := 1.0

@@ -68,7 +68,8 @@ type Scenario struct {
 	// Spread gaps, as pace.Limiter.Spread does.
 	Spread float64
 	Seed   uint64
-	// Limit ends a run that has not finished by then (0: 20x the ideal).
+	// Limit ends a run that has not finished by then (0: DefaultLimit x
+	// the ideal).
 	Limit time.Duration
 	// Empty starts the server's bucket empty instead of full.
 	Empty bool
@@ -231,7 +232,7 @@ func newWorld(sc Scenario, p Pacer) *world {
 func (w *world) run() Result {
 	limit := w.sc.Limit
 	if limit <= 0 {
-		limit = 20 * w.res.Ideal
+		limit = DefaultLimit * w.res.Ideal
 	}
 	w.rate = w.p.Rate(0)
 	for w.answered < w.sc.Rows {
