@@ -11,7 +11,7 @@ DEADCODE_VERSION    := v0.51.0
 # (metrics.Names and Labels, which deploy/'s test checks dashboards with).
 DEADCODE_SKIP       := ^internal/(emulator|scenario|reporttest|pace/sim)/|^internal/metrics/[a-z]+\.go:.*: unreachable func: (Names|Labels)$$
 
-.PHONY: help build demo screenshot test test-integration check bench clean image
+.PHONY: help build demo screenshot test test-integration check bench clean image dist test-release
 
 help: ## show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-18s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ screenshot: build ## docs/report.png: a demo run (interrupted, resumed) rendered
 
 test: ## unit, wire-level and end-to-end tests (race detector on)
 	$(GO) test -race -count=1 $(PKGS)
+
+test-release: ## make dist's files and go install, checked as a user meets them (minutes: five cross-compiles)
+	$(GO) test -count=1 -timeout 30m -tags release ./scripts/release/...
 
 test-integration: ## tests against moto_server (and cognito-local): needs them installed
 	$(GO) test -race -count=1 -tags integration ./internal/integration/...
@@ -53,7 +56,11 @@ IMAGE_TAG         ?= cogsweep:$(VERSION)
 image: ## container image tarball dist/cogsweep-image.tar (static binary, non-root, empty base; GOARCH=arm64 for Graviton)
 	@mkdir -p dist
 	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags "-s -w -buildid= -X github.com/cogsweep/cogsweep/internal/cli.Version=$(VERSION)" -o dist/cogsweep ./cmd/cogsweep
-	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run ./scripts/image --binary dist/cogsweep --out dist/cogsweep-image.tar --tag $(IMAGE_TAG) --version $(VERSION)
+	# The image tool runs here: GOARCH=arm64 is the binary's, not the tool's.
+	GOOS=$$($(GO) env GOHOSTOS) GOARCH=$$($(GO) env GOHOSTARCH) SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run ./scripts/image --binary dist/cogsweep --out dist/cogsweep-image.tar --tag $(IMAGE_TAG) --version $(VERSION)
+
+dist: ## release binaries (linux, darwin: amd64, arm64; windows/amd64), SHA256SUMS and a CycloneDX SBOM in dist/
+	GO=$(GO) ./scripts/dist.sh
 
 bench: build ## the side-by-side benchmark table (docs/benchmarks.md)
 	./scripts/bench.sh

@@ -1,5 +1,6 @@
-// Package deploy holds the Kubernetes manifests and IAM policies of
-// cogsweep; its test decodes them strictly into the Kubernetes API types so
+// Package deploy holds the Kubernetes manifests (a kustomize base and an
+// example overlay) and IAM policies of cogsweep; its test renders the
+// overlay and decodes the output strictly into the Kubernetes API types so
 // that a misspelt field fails CI instead of being dropped by the API server.
 package deploy
 
@@ -25,7 +26,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/cli"
 )
 
-// manifests are the decoded objects of every deploy/*.yaml.
+// manifests are the decoded objects of a kustomize output.
 type manifests struct {
 	cronJobs        map[string]*batchv1.CronJob
 	jobs            map[string]*batchv1.Job
@@ -79,35 +80,50 @@ func decodeStrict(doc []byte) (any, error) {
 	return obj, nil
 }
 
+// loadManifests decodes what the example overlay renders with the purge
+// enabled: every manifest of deploy/.
 func loadManifests(t *testing.T) manifests {
 	t.Helper()
-	files, err := filepath.Glob("*.yaml")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no manifests: %v", err)
-	}
+	return decodeAll(t, exampleOverlay, overlay{purge: true}.render(t))
+}
+
+// decodeAll decodes every document of a kustomize output, keyed by name.
+func decodeAll(t *testing.T, what string, data []byte) manifests {
+	t.Helper()
 	m := manifests{map[string]*batchv1.CronJob{}, map[string]*batchv1.Job{}, map[string]*corev1.ServiceAccount{}}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
+	for i, doc := range documents(data) {
+		obj, err := decodeStrict(doc)
 		if err != nil {
-			t.Fatal(err)
+			t.Errorf("%s document %d: %v", what, i+1, err)
+			continue
 		}
-		for i, doc := range documents(data) {
-			obj, err := decodeStrict(doc)
-			if err != nil {
-				t.Errorf("%s document %d: %v", f, i+1, err)
-				continue
-			}
-			switch o := obj.(type) {
-			case *batchv1.CronJob:
-				m.cronJobs[f] = o
-			case *batchv1.Job:
-				m.jobs[f] = o
-			case *corev1.ServiceAccount:
-				m.serviceAccounts[o.Name] = o
-			}
+		switch o := obj.(type) {
+		case *batchv1.CronJob:
+			m.cronJobs[o.Name] = o
+		case *batchv1.Job:
+			m.jobs[o.Name] = o
+		case *corev1.ServiceAccount:
+			m.serviceAccounts[o.Name] = o
 		}
 	}
 	return m
+}
+
+// pod is the cogsweep container of a CronJob or Job.
+type pod struct {
+	name string
+	c    corev1.Container
+}
+
+func pods(m manifests) []pod {
+	var ps []pod
+	for n, cj := range m.cronJobs {
+		ps = append(ps, pod{n, cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0]})
+	}
+	for n, j := range m.jobs {
+		ps = append(ps, pod{n, j.Spec.Template.Spec.Containers[0]})
+	}
+	return ps
 }
 
 func TestManifests_DecodeStrictly(t *testing.T) {
@@ -120,7 +136,7 @@ func TestManifests_DecodeStrictly(t *testing.T) {
 // TestDecodeStrict_RejectsTypos shows the check can fail: a misspelt or
 // misplaced field, and a value of the wrong type, are errors.
 func TestDecodeStrict_RejectsTypos(t *testing.T) {
-	data, err := os.ReadFile("cronjob-offboarding.yaml")
+	data, err := os.ReadFile("base/cronjob-offboarding.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +229,7 @@ func checkPod(t *testing.T, name string, pod *corev1.PodSpec, sas map[string]*co
 	}
 	sa, ok := sas[pod.ServiceAccountName]
 	if !ok {
-		t.Errorf("%s: serviceAccountName %q is not defined in deploy/", name, pod.ServiceAccountName)
+		t.Errorf("%s: serviceAccountName %q is not defined in deploy/base", name, pod.ServiceAccountName)
 	} else if sa.Namespace != ns {
 		t.Errorf("%s: namespace %q, its ServiceAccount's %q", name, ns, sa.Namespace)
 	}
@@ -335,24 +351,7 @@ func helpFlags(t *testing.T, action string) map[string]bool {
 // manifest is a flag of the action the container runs: a misspelt variable
 // would otherwise be ignored silently.
 func TestManifests_EnvNamesFlags(t *testing.T) {
-	m := loadManifests(t)
-	var pods []struct {
-		name string
-		c    corev1.Container
-	}
-	for n, cj := range m.cronJobs {
-		pods = append(pods, struct {
-			name string
-			c    corev1.Container
-		}{n, cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0]})
-	}
-	for n, j := range m.jobs {
-		pods = append(pods, struct {
-			name string
-			c    corev1.Container
-		}{n, j.Spec.Template.Spec.Containers[0]})
-	}
-	for _, p := range pods {
+	for _, p := range pods(loadManifests(t)) {
 		if len(p.c.Args) == 0 {
 			t.Errorf("%s: no action in args", p.name)
 			continue
@@ -509,15 +508,8 @@ func TestIAMPolicies(t *testing.T) {
 // TestManifests_S3PathsAreInTheirPolicy checks each manifest's s3:// input
 // and report are objects its action's policy grants.
 func TestManifests_S3PathsAreInTheirPolicy(t *testing.T) {
-	m := loadManifests(t)
-	var containers []corev1.Container
-	for _, cj := range m.cronJobs {
-		containers = append(containers, cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0])
-	}
-	for _, j := range m.jobs {
-		containers = append(containers, j.Spec.Template.Spec.Containers[0])
-	}
-	for _, c := range containers {
+	for _, p := range pods(loadManifests(t)) {
+		c := p.c
 		p := loadPolicy(t, filepath.Join("iam", c.Args[0]+".json"))
 		for _, e := range c.Env {
 			obj, ok := strings.CutPrefix(e.Value, "s3://")

@@ -154,6 +154,12 @@ type Stats struct {
 	Started   time.Time
 	Elapsed   time.Duration
 	WriteRate float64 // the write limiter's rate at the end
+	ReadRate  float64 // the read limiter's rate at the end
+
+	// Writes and Reads are the calls paced by Job.Writes and Job.Reads,
+	// retries included: two quotas, whose rates a person reads apart.
+	// Calls also counts an email row's lookups.
+	Writes, Reads int
 }
 
 // CallRate is the achieved rate of calls per second.
@@ -182,6 +188,8 @@ type task struct {
 type result struct {
 	rec       report.Record
 	calls     int
+	reads     int // attempts paced by Job.Reads (of calls)
+	writes    int // attempts paced by Job.Writes (of calls)
 	throttles int
 	retries   int  // attempts after the first, summed over the row's calls
 	transient bool // failed after every retry on a transient error

@@ -95,6 +95,15 @@ func (u *users) SelfDeleteAttributes(_ context.Context, tok string, _ []string) 
 	return u.m("selfdelattrs", "", tok)
 }
 
+// unpaced is a Limiter that gives every token at once. It is not of size
+// zero: pointers to distinct zero-size values may be equal.
+type unpaced struct{ _ int }
+
+func (*unpaced) Wait(ctx context.Context) error { return ctx.Err() }
+func (*unpaced) Throttled()                     {}
+func (*unpaced) Succeeded(time.Duration)        {}
+func (*unpaced) Rate() float64                  { return 0 }
+
 type sliceReader struct {
 	rows []input.Row
 	i    int
@@ -205,7 +214,9 @@ func TestJob_Outcomes(t *testing.T) {
 			j, sink, intents := newJob(tt.action, u)
 			j.Prior = tt.prior
 			j.DryRun = tt.dryRun
-			if _, err := j.Run(t.Context(), rows("alice")); err != nil {
+			j.Writes, j.Reads = &unpaced{}, &unpaced{}
+			st, err := j.Run(t.Context(), rows("alice"))
+			if err != nil {
 				t.Fatal(err)
 			}
 			r := sink.recs[1]
@@ -218,6 +229,10 @@ func TestJob_Outcomes(t *testing.T) {
 			}
 			if writes != tt.writes {
 				t.Errorf("%d mutating calls, want %d", writes, tt.writes)
+			}
+			// The summary and the bar show the two quotas' rates apart.
+			if st.Writes != writes || st.Reads != u.n("get") {
+				t.Errorf("stats: %d writes, %d reads; the fake saw %d and %d", st.Writes, st.Reads, writes, u.n("get"))
 			}
 			if len(intents.rows) != tt.intents {
 				t.Errorf("%d intents journaled, want %d", len(intents.rows), tt.intents)

@@ -48,6 +48,8 @@ func (c *collector) handle(r *result) {
 	st.Rows++
 	st.Counts[r.rec.Outcome]++
 	st.Calls += r.calls
+	st.Reads += r.reads
+	st.Writes += r.writes
 	st.Throttles += r.throttles
 	st.Retries += r.retries
 	if r.rec.Repeated {
@@ -81,11 +83,20 @@ func (c *collector) handle(r *result) {
 		c.lastProgress = t
 		snap := *st
 		snap.Elapsed = t.Sub(st.Started)
-		if j.Writes != nil {
-			snap.WriteRate = j.Writes.Rate()
-		}
+		snap.WriteRate, snap.ReadRate = j.rates()
 		j.Progress(snap)
 	}
+}
+
+// rates are the write and read limiters' rates now (0 without one).
+func (j *Job) rates() (write, read float64) {
+	if j.Writes != nil {
+		write = j.Writes.Rate()
+	}
+	if j.Reads != nil {
+		read = j.Reads.Rate()
+	}
+	return write, read
 }
 
 func bump(n int, hit, called bool) int {

@@ -30,9 +30,7 @@ func (j *Job) Run(ctx context.Context, rows input.Reader) (Stats, error) {
 	results := p.start(rows, &st)
 	sinkErr := j.collect(results, &st, p.fail)
 	st.Elapsed = j.now().Sub(st.Started)
-	if j.Writes != nil {
-		st.WriteRate = j.Writes.Rate()
-	}
+	st.WriteRate, st.ReadRate = j.rates()
 	switch {
 	case sinkErr != nil:
 		return st, sinkErr

@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"math/rand/v2"
+	"reflect"
 	"time"
 
 	"github.com/cogsweep/cogsweep/internal/checkpoint"
@@ -166,7 +167,7 @@ func (p *rowRun) journaled(lim Limiter, read string, call callFn) (r retry.Resul
 	if !p.hadPrior && j.Intents != nil {
 		loop.BeforeFirst = func() error { return j.Intents.Intent(t.row.N, read) }
 	}
-	r = p.doLoop(loop, call)
+	r = p.doLoop(lim, loop, call)
 	if r.Unsent != nil {
 		p.fail(&retry.FatalError{Code: "CheckpointWriteFailed", Row: t.row.N, Err: r.Unsent})
 		return r, true
@@ -174,18 +175,32 @@ func (p *rowRun) journaled(lim Limiter, read string, call callFn) (r retry.Resul
 	return r, false
 }
 
-// do makes one retried call of the row and adds its attempts to the row's.
+// do makes one retried call of the row and adds its attempts to the row's,
+// and to its writes or reads when lim is the job's write or read limiter.
 func (p *rowRun) do(lim Limiter, fn callFn) retry.Result {
-	return p.doLoop(p.j.loop(p.dispatch, lim, p.kind), fn)
+	return p.doLoop(lim, p.j.loop(p.dispatch, lim, p.kind), fn)
 }
 
-// doLoop is do under a loop the caller completed.
-func (p *rowRun) doLoop(loop retry.Loop, fn callFn) retry.Result {
+// doLoop is do under a loop the caller completed from lim.
+func (p *rowRun) doLoop(lim Limiter, loop retry.Loop, fn callFn) retry.Result {
 	r, reqID := p.res.tally(p.callCtx, loop, fn)
 	if reqID != "" {
 		p.res.rec.RequestID = reqID
 	}
+	switch {
+	case same(lim, p.j.Writes):
+		p.res.writes += r.Attempts
+	case same(lim, p.j.Reads):
+		p.res.reads += r.Attempts
+	}
 	return r
+}
+
+// same reports whether a and b are the same limiter (false for nil). The
+// type check keeps == from panicking on a limiter type that is not
+// comparable.
+func same(a, b Limiter) bool {
+	return a != nil && reflect.TypeOf(a).Comparable() && a == b
 }
 
 // tally makes one retried call under loop and adds its attempts, throttles

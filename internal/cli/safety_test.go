@@ -261,49 +261,72 @@ func TestSafety_MaxFractionNotRejudgedOnResume(t *testing.T) {
 }
 
 // TestSafety_DryRunPredictsRefusalAndWritesPlan: a dry run needs no
-// confirmation, makes no mutating call, writes the whole plan into its own
-// files, reads like a plan, and exits 4 naming the guard the real run would
-// trip.
+// confirmation and makes no mutating call. One that a guard refuses says
+// so first and reads no user (the guards are judged from the row counts
+// and the pool's size): every row of its plan is not_attempted, as in the
+// real run, and it exits 4 naming the guard. Within the guards it writes
+// the whole plan into its own files, read like a plan.
 func TestSafety_DryRunPredictsRefusalAndWritesPlan(t *testing.T) {
-	awsEnv(t)
-	srv, url := fake(t, fakecognito.Options{}, 100)
-	dir := t.TempDir()
-	t.Chdir(dir)
-	in := writeFile(t, dir, "in.csv", usersCSV(1, 28)+"ghost1\nghost2\n")
-	protect := writeFile(t, dir, "protect.txt", "# service accounts\nuser0003\n")
-	args := []string{"delete", "--dry-run", "--user-pool-id", testPool, "--input", in, "--endpoint-url", url, "--protect-file", protect}
+	tests := []struct {
+		name   string
+		rows   int
+		extra  []string
+		guard  string // named with its override
+		within []string
+	}{
+		{name: "max-fraction", rows: 28, guard: "--max-fraction 0.3", within: []string{"--max-fraction", "0.5"}},
+		{name: "max-users on 3,000 rows", rows: 2998, extra: []string{"--max-users", "1000", "--max-fraction", "1"},
+			guard: "raise --max-users to at least 3000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			awsEnv(t)
+			srv, url := fake(t, fakecognito.Options{}, 100)
+			dir := t.TempDir()
+			t.Chdir(dir)
+			in := writeFile(t, dir, "in.csv", usersCSV(1, tt.rows)+"ghost1\nghost2\n")
+			protect := writeFile(t, dir, "protect.txt", "# service accounts\nuser0003\n")
+			args := append([]string{"delete", "--dry-run", "--user-pool-id", testPool, "--input", in, "--endpoint-url", url,
+				"--protect-file", protect}, tt.extra...)
 
-	res := sweep(t.Context(), t, nil, args...)
-	if res.code != ExitAborted {
-		t.Fatalf("exit %d, want 4\n%s", res.code, res.stderr)
-	}
-	if !strings.Contains(res.stderr, "would be refused by --max-fraction") || !strings.Contains(res.stderr, "--max-fraction 0.3") {
-		t.Errorf("stderr should predict the --max-fraction refusal and its override:\n%s", res.stderr)
-	}
-	if !strings.Contains(res.stdout, "will delete 27 users; 2 not found; 1 protected") {
-		t.Errorf("summary does not read like a plan:\n%s", res.stdout)
-	}
-	if n := mutatingCalls(srv); n != 0 {
-		t.Fatalf("%d mutating calls in a dry run", n)
-	}
-	_, recs := readReport(t, filepath.Join(dir, "in.delete.plan.report.ndjson"))
-	c := countOutcomes(recs)
-	if len(recs) != 30 || c["would_delete"] != 27 || c[report.NotFound] != 2 || c[report.Protected] != 1 {
-		t.Fatalf("plan outcomes %v", c)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "in.delete.report.ndjson")); !os.IsNotExist(err) {
-		t.Errorf("the dry run touched the real run's report: %v", err)
-	}
-	// The same dry run again: finished, nothing to call, the same forecast.
-	calls := srv.Calls("AdminGetUser")
-	res = sweep(t.Context(), t, nil, args...)
-	if res.code != ExitAborted || srv.Calls("AdminGetUser") != calls {
-		t.Fatalf("again: exit %d, %d new reads", res.code, srv.Calls("AdminGetUser")-calls)
-	}
-	// Within the guard, the plan exits 0.
-	res = sweep(t.Context(), t, nil, append(args, "--max-fraction", "0.5")...)
-	if res.code != ExitOK || !strings.Contains(res.stdout, "will delete 27 users") {
-		t.Fatalf("within the guard: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+			res := sweep(t.Context(), t, nil, args...)
+			if res.code != ExitAborted {
+				t.Fatalf("exit %d, want 4\n%s", res.code, res.stderr)
+			}
+			if !strings.HasPrefix(res.stdout, "dry run: the real run would be refused by") || !strings.Contains(res.stdout, tt.guard) {
+				t.Errorf("stdout should start with the verdict and name %q:\n%s", tt.guard, res.stdout)
+			}
+			if n := srv.Calls("AdminGetUser") + mutatingCalls(srv); n != 0 {
+				t.Fatalf("%d reads and writes in a dry run a guard refuses, want none", n)
+			}
+			_, recs := readReport(t, filepath.Join(dir, "in.delete.plan.report.ndjson"))
+			if c := countOutcomes(recs); len(recs) != tt.rows+2 || c[report.NotAttempted] != tt.rows+2 {
+				t.Fatalf("plan of a refused run: %v, want every row not_attempted", c)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "in.delete.report.ndjson")); !os.IsNotExist(err) {
+				t.Errorf("the dry run touched the real run's report: %v", err)
+			}
+			// The same dry run again: finished, nothing to call, the same forecast.
+			res = sweep(t.Context(), t, nil, args...)
+			if res.code != ExitAborted || srv.Calls("AdminGetUser") != 0 {
+				t.Fatalf("again: exit %d, %d reads", res.code, srv.Calls("AdminGetUser"))
+			}
+			if tt.within == nil {
+				return
+			}
+			// Within the guard, the whole plan, and exit 0.
+			res = sweep(t.Context(), t, nil, append(args, tt.within...)...)
+			if res.code != ExitOK || !strings.Contains(res.stdout, "will delete 27 users; 2 not found; 1 protected") {
+				t.Fatalf("within the guard: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+			}
+			_, recs = readReport(t, filepath.Join(dir, "in.delete.plan.report.ndjson"))
+			if c := countOutcomes(recs); len(recs) != 30 || c["would_delete"] != 27 || c[report.NotFound] != 2 || c[report.Protected] != 1 {
+				t.Fatalf("plan outcomes %v", c)
+			}
+			if n := mutatingCalls(srv); n != 0 {
+				t.Fatalf("%d mutating calls in a dry run", n)
+			}
+		})
 	}
 }
 

@@ -33,6 +33,11 @@ type StatusOutput struct {
 	Report0    *report.Header         `json:"report_header,omitempty"`
 	// Estimate is the plan's against progress (status_estimate.go).
 	Estimate *StatusEstimate `json:"estimate,omitempty"`
+
+	// Settled are the rows of Done tried to an outcome, NotAttempted the
+	// others: a run that stopped records the rows it never reached.
+	Settled      int `json:"settled"`
+	NotAttempted int `json:"not_attempted"`
 }
 
 // statusOptions are `cogsweep status`'s flags.
@@ -83,7 +88,9 @@ func runStatus(o statusOptions, env Env) error {
 		DryRun: st.Header.DryRun, Rows: st.Header.Rows, Runs: st.Runs, Started: st.Header.CreatedAt,
 		Updated: st.Updated, Running: st.Locked, InFlight: st.Intents, Reason: st.LastReason,
 		State: st.RunState(), Counts: s.Counts, Done: s.Done, Report0: s.Header,
+		NotAttempted: s.Counts[report.NotAttempted],
 	}
+	out.Settled = out.Done - out.NotAttempted
 	end := st.Updated
 	if st.Locked {
 		end = time.Now()
@@ -91,7 +98,7 @@ func runStatus(o statusOptions, env Env) error {
 			end = env.Now()
 		}
 	}
-	out.Estimate = planEstimate(out.Report0, out.Done, end, out.State == "finished")
+	out.Estimate = planEstimate(out.Report0, out.Settled, end, out.State == "finished")
 	if asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -100,7 +107,7 @@ func runStatus(o statusOptions, env Env) error {
 	w := env.Stdout
 	fmt.Fprintf(w, "%s of %s (pool %s)%s\n", out.Action, out.Input, orDash(out.Pool), map[bool]string{true: ", dry run"}[out.DryRun])
 	fmt.Fprintf(w, "state:    %s after %d run(s)%s\n", out.State, out.Runs, reasonSuffix(out.Reason, out.State))
-	fmt.Fprintf(w, "progress: %d of %d rows done\n", out.Done, out.Rows)
+	fmt.Fprintf(w, "progress: %s\n", progressText(out))
 	fmt.Fprintf(w, "outcomes: %s\n", run.CountsString(out.Counts))
 	if out.Estimate != nil {
 		fmt.Fprintf(w, "estimate: %s\n", out.Estimate)
@@ -112,6 +119,16 @@ func runStatus(o statusOptions, env Env) error {
 		fmt.Fprintln(w, "resume:   run the same command again")
 	}
 	return nil
+}
+
+// progressText says how many rows are done, apart from those a stopped
+// run never reached (they have a not_attempted line; a resume tries them).
+func progressText(out StatusOutput) string {
+	s := fmt.Sprintf("%d of %d rows done", out.Settled, out.Rows)
+	if out.NotAttempted > 0 {
+		s += fmt.Sprintf(", %d not attempted", out.NotAttempted)
+	}
+	return s
 }
 
 func reasonSuffix(reason, state string) string {

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-
-	"golang.org/x/sys/unix"
 )
 
 // ErrLocked means another open file description, in this process or
@@ -46,11 +44,8 @@ func LockFile(what, path string, flag int) (*LockedFile, error) {
 		if err != nil {
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
-		if err := Flock(f, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		if err := tryLock(f, true); err != nil {
 			f.Close()
-			if errors.Is(err, unix.EWOULDBLOCK) {
-				return nil, fmt.Errorf("lock %s: %w", path, ErrLocked)
-			}
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
 		same, err := isAt(f, path)
@@ -98,7 +93,7 @@ func (l *LockedFile) StillAt() (bool, error) { return isAt(l.f, l.path) }
 // locked file at every moment. tmp belongs to Replace: it is closed on a
 // failure before the rename and is l's file after it.
 func (l *LockedFile) Replace(tmp *os.File) error {
-	if err := Flock(tmp, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	if err := tryLock(tmp, true); err != nil {
 		tmp.Close()
 		return fmt.Errorf("lock %s: %w", tmp.Name(), err)
 	}
@@ -148,7 +143,7 @@ func (l *LockedFile) ArchiveAside(base string) (string, error) {
 			os.Remove(dst) // the old file is still at the path: undo its second name
 			dst = ""
 		}
-	case errors.Is(err, unix.EPERM), errors.Is(err, unix.ENOTSUP), errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.EMLINK):
+	case noHardLinks(err):
 		dst, err = l.renameAside(base, nf)
 	default:
 		nf.Close()
@@ -177,7 +172,7 @@ func (l *LockedFile) linkAside(base string) (string, error) {
 // renameAside is ArchiveAside without hard links.
 // Like Replace, it owns nf.
 func (l *LockedFile) renameAside(base string, nf *os.File) (string, error) {
-	if err := Flock(nf, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	if err := tryLock(nf, true); err != nil {
 		nf.Close()
 		return "", fmt.Errorf("lock %s: %w", nf.Name(), err)
 	}
@@ -187,7 +182,7 @@ func (l *LockedFile) renameAside(base string, nf *os.File) (string, error) {
 		if err == nil {
 			break
 		}
-		if !errors.Is(err, unix.EEXIST) || i > 1000 {
+		if !errors.Is(err, os.ErrExist) || i > 1000 {
 			nf.Close()
 			return "", fmt.Errorf("rename %s: %w", l.path, err)
 		}
@@ -204,7 +199,7 @@ func (l *LockedFile) renameAside(base string, nf *os.File) (string, error) {
 // Close releases the lock and closes the file. Unlocking before closing
 // makes the release independent of other copies of the descriptor.
 func (l *LockedFile) Close() error {
-	uerr := Flock(l.f, unix.LOCK_UN)
+	uerr := unlock(l.f)
 	cerr := l.f.Close()
 	if uerr != nil {
 		return fmt.Errorf("unlock %s: %w", l.path, uerr)
@@ -227,21 +222,11 @@ func Held(path string) (bool, error) {
 		return false, fmt.Errorf("check lock of %s: %w", path, err)
 	}
 	defer f.Close()
-	if err := Flock(f, unix.LOCK_SH|unix.LOCK_NB); err != nil {
-		if errors.Is(err, unix.EWOULDBLOCK) {
+	if err := tryLock(f, false); err != nil {
+		if errors.Is(err, ErrLocked) {
 			return true, nil
 		}
 		return false, fmt.Errorf("check lock of %s: %w", path, err)
 	}
-	return false, Flock(f, unix.LOCK_UN)
-}
-
-// Flock is flock(2), retried on EINTR.
-func Flock(f *os.File, how int) error {
-	for {
-		err := unix.Flock(int(f.Fd()), how)
-		if err != unix.EINTR {
-			return err
-		}
-	}
+	return false, unlock(f)
 }

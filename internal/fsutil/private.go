@@ -32,7 +32,7 @@ func (e *SymlinkError) Unwrap() error { return syscall.ELOOP }
 // replacing it, is a guess either way. A path that is not a regular file
 // (a FIFO, a device) is refused too, before its mode is touched.
 func OpenPrivate(what, path string, flag int) (*os.File, error) {
-	f, err := os.OpenFile(path, flag|syscall.O_NOFOLLOW, PrivateMode)
+	f, err := openNoFollow(path, flag, PrivateMode)
 	if err != nil {
 		// ELOOP also means too many links in the directories above; only a
 		// link as the last component is ours to name.
@@ -80,7 +80,7 @@ func RefuseSymlink(what, path string) error {
 // symlink, a missing path or anything else is left alone. It is for files
 // cogsweep renames rather than opens (archived copies).
 func MakePrivate(path string) error {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	f, err := openNoFollow(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		if errors.Is(err, syscall.ELOOP) || errors.Is(err, os.ErrNotExist) {
 			return nil

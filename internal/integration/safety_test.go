@@ -101,12 +101,25 @@ func TestMoto_Safety(t *testing.T) {
 		unchanged("max-users")
 	})
 	t.Run("dry run predicts the refusal", func(t *testing.T) {
-		code, out := c.run("", "delete", "--dry-run", "--user-pool-id", pool, "--input", "first20.csv", "--protect-group", "admins")
-		if code != 4 || !strings.Contains(out, "would be refused by --max-fraction") || !strings.Contains(out, "will delete 17 users; 3 protected") {
-			t.Fatalf("exit %d, want 4 with the plan\n%s", code, out)
+		// Refused: the verdict, and no user read (every row not_attempted).
+		args := []string{"delete", "--dry-run", "--user-pool-id", pool, "--input", "first20.csv", "--protect-group", "admins"}
+		code, out := c.run("", args...)
+		if code != 4 || !strings.Contains(out, "would be refused by --max-fraction") {
+			t.Fatalf("exit %d, want 4 naming the guard\n%s", code, out)
 		}
 		unchanged("dry run")
-		recs := readRecords(t, filepath.Join(c.dir, "first20.delete.plan.report.ndjson"))
+		plan := filepath.Join(c.dir, "first20.delete.plan.report.ndjson")
+		recs := readRecords(t, plan)
+		if len(recs) != 20 || recs[1].Outcome != report.NotAttempted || recs[4].Outcome != report.NotAttempted {
+			t.Fatalf("refused plan: %d rows, row 1 %s, row 4 %s; want every row not_attempted", len(recs), recs[1].Outcome, recs[4].Outcome)
+		}
+		// Within the guard: the whole plan.
+		code, out = c.run("", append(args, "--max-fraction", "0.4")...)
+		if code != 0 || !strings.Contains(out, "will delete 17 users; 3 protected") {
+			t.Fatalf("exit %d, want 0 with the plan\n%s", code, out)
+		}
+		unchanged("dry run within the guard")
+		recs = readRecords(t, plan)
 		if len(recs) != 20 || recs[1].Outcome != report.Protected || recs[4].Outcome != "would_delete" {
 			t.Fatalf("plan: %d rows, row 1 %s, row 4 %s", len(recs), recs[1].Outcome, recs[4].Outcome)
 		}

@@ -33,6 +33,12 @@ type Summary struct {
 	// limiter's rate at the end (it moves under --rate auto).
 	AchievedRate float64 `json:"achieved_rate"`
 	LimiterRate  float64 `json:"limiter_rate"`
+	// Writes and Reads are the calls of the write quota (UserUpdate) and
+	// of the read quota (AdminGetUser), which has its own limiter at
+	// ReadLimiterRate; Calls also counts an email row's lookups.
+	Writes          int64   `json:"writes"`
+	Reads           int64   `json:"reads"`
+	ReadLimiterRate float64 `json:"read_limiter_rate"`
 
 	Report     string `json:"report,omitempty"`
 	Checkpoint string `json:"checkpoint,omitempty"`

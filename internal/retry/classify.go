@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"net"
 	"strings"
 	"syscall"
@@ -304,7 +305,8 @@ func credentialsDecision(err error) (Decision, bool) {
 	default:
 		return Decision{}, false
 	}
-	if cause != nil {
+	var file *fs.PathError
+	if cause != nil && !errors.As(cause, &file) { // a token cache file is missing or unreadable: no retry heals it
 		inner := Classify(cause, IAM)
 		switch {
 		case inner.Code == CodeCanceled:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -199,6 +200,8 @@ func TestClassify_NonAPIErrors(t *testing.T) {
 		{name: "empty static credentials", err: &credentials.StaticCredentialsEmptyError{}, want: Decision{Class: Fatal, Code: CodeCredentialsError}},
 		{name: "process credentials", err: &processcreds.ProviderError{Err: errors.New("exit 1")}, want: Decision{Class: Fatal, Code: CodeCredentialsError}},
 		{name: "expired SSO session", err: &ssocreds.InvalidTokenError{}, want: Decision{Class: Fatal, Code: CodeCredentialsError}},
+		{name: "SSO session never started: no cached token file", err: fmt.Errorf("get identity: %w", &CredentialsError{Err: fmt.Errorf("failed to read cached SSO token file, %w",
+			&fs.PathError{Op: "open", Path: "/home/x/.aws/sso/cache/0a.json", Err: syscall.ENOENT})}), want: Decision{Class: Fatal, Code: CodeCredentialsError}},
 		{name: "signing failed to retrieve credentials", err: &smithy.OperationError{Err: &v4.SigningError{Err: fmt.Errorf("failed to retrieve credentials: %w", codeErr(403, "AccessDenied"))}}, want: Decision{Class: Fatal, Code: CodeCredentialsError}},
 		{name: "credential refresh hit a network blip", err: &v4.SigningError{Err: fmt.Errorf("failed to retrieve credentials: %w", transportErr(io.ErrUnexpectedEOF))}, want: Decision{Class: Retry, Code: CodeCredentialsError}},
 		{name: "credential refresh throttled by STS", err: &v4.SigningError{Err: fmt.Errorf("failed to retrieve credentials: %w", codeErr(400, "Throttling"))}, want: Decision{Class: Retry, Code: CodeCredentialsError}},

@@ -128,10 +128,14 @@ func (r *run) applyPlan(q account.Quota, u account.Usage, rows int) *accountPlan
 	if u.Known {
 		prod = fmt.Sprintf("%.3g/s", u.Peak)
 	}
-	r.log.Info(fmt.Sprintf("at about %.3g/s free (quota %.3g/s, production %s over the last hour), %d rows take about %s",
-		p.free, q.Applied, prod, rows, p.estimate),
-		"quota", q.Applied, "quota_known", q.Known, "production_peak", u.Peak, "production_mean", u.Mean,
-		"production_known", u.Known, "free", p.free, "max_rate", p.maxRate, "rows", rows, "estimate", p.estimate.String())
+	msg := fmt.Sprintf("at about %.3g/s free (quota %.3g/s, production %s over the last hour), %d rows take about %s",
+		p.free, q.Applied, prod, rows, p.estimate)
+	if r.console {
+		r.log.Info(msg) // the figures are the sentence's, and the audit record's
+	} else {
+		r.log.Info(msg, "quota", q.Applied, "quota_known", q.Known, "production_peak", u.Peak, "production_mean", u.Mean,
+			"production_known", u.Known, "free", p.free, "max_rate", p.maxRate, "rows", rows, "estimate", p.estimate.String())
+	}
 	p.audit = map[string]any{
 		"category": string(q.Category), "quota": q.Applied, "quota_default": q.Default, "quota_known": q.Known,
 		"production_peak": u.Peak, "production_mean": u.Mean, "production_throttled": u.Throttled,

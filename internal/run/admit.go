@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/cogsweep/cogsweep/internal/backup"
+	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/checkpoint"
 	"github.com/cogsweep/cogsweep/internal/cognito"
 	"github.com/cogsweep/cogsweep/internal/retry"
@@ -20,7 +23,10 @@ import (
 // admission is admit's decision and what the pre-flight learnt on the way.
 type admission struct {
 	confirmed map[string]bool // pools confirmed for an irreversible action; nil when none needs it
-	users     Backend         // nil: the run makes no call
+	// ask: --user-pool-id is confirmed at the terminal once the pre-flight
+	// knows the pool's size (askPool).
+	ask   bool
+	users Backend // nil: the run makes no call
 	// refusal ends the run before any row is tried: every row not settled
 	// is recorded not_attempted and the exit code follows it. A dry run
 	// goes on through a guard's refusal to write the whole plan.
@@ -53,7 +59,7 @@ func (p *plan) admit(ctx context.Context, f *opened) (*admission, error) {
 	pctx, cancel := p.preflightContext(ctx)
 	defer cancel()
 	a := &admission{}
-	a.confirmed, a.refusal = p.confirm()
+	a.confirmed, a.ask, a.refusal = p.confirm()
 	if a.refusal == nil && (!f.resume || pending > 0) {
 		if a.users, a.cfg, a.refusal = p.dial(pctx); a.refusal == nil {
 			a.refusal = p.preflight(pctx, a)
@@ -86,8 +92,11 @@ func (p *plan) admit(ctx context.Context, f *opened) (*admission, error) {
 	}
 	if v != nil && v.Refused != "" {
 		a.refusal = p.guardRefusal(v.Refused, v.Reason)
-		if !p.o.DryRun {
-			return a, nil // listing protect groups is moot
+		return a, nil // listing protect groups is moot, for a dry run too: it reads no user
+	}
+	if a.ask && a.users != nil && a.refusal == nil {
+		if a.refusal = p.askPool(a); a.refusal != nil {
+			return a, nil
 		}
 	}
 	if a.users != nil && a.refusal == nil {
@@ -156,28 +165,75 @@ func (p *plan) storeVerdict(j *checkpoint.Journal, v *GuardVerdict) error {
 }
 
 // confirm checks --confirm-pool-id for irreversible admin actions. It
-// returns the confirmed pools (nil when the action needs none).
-func (p *plan) confirm() (map[string]bool, error) {
+// returns the confirmed pools (nil when the action needs none), and ask
+// when --user-pool-id is left for the person at the terminal to confirm
+// (askPool, after the pre-flight: the question says how many users of how
+// many). Without a terminal to ask at, the refusal comes before any call.
+func (p *plan) confirm() (confirmed map[string]bool, ask bool, refusal error) {
 	o := p.o
 	if !o.Action.Destructive() || o.DryRun || !p.hasAdminRows() {
-		return nil, nil
+		return nil, false, nil
 	}
-	confirmed := map[string]bool{}
+	confirmed = map[string]bool{}
 	for _, pool := range o.ConfirmPools {
 		confirmed[pool] = true
 	}
 	if o.UserPoolID == "" || confirmed[o.UserPoolID] {
-		return confirmed, nil
+		return confirmed, false, nil
 	}
 	if p.stdinIsTerminal() && p.input != "-" {
-		fmt.Fprintf(p.env.Stderr, "%s is irreversible. Type the pool id (%s) to confirm: ", o.Action, o.UserPoolID)
-		line, _ := readLine(p.env.Stdin)
-		if strings.TrimSpace(line) == o.UserPoolID {
-			confirmed[o.UserPoolID] = true
-			return confirmed, nil
-		}
+		return confirmed, true, nil
 	}
-	return nil, &GuardError{Guard: "confirmation", Err: fmt.Errorf("%s cannot be undone: add --confirm-pool-id %s (or run it at a terminal and type the pool id)", o.Action, o.UserPoolID)}
+	return nil, false, p.unconfirmed()
+}
+
+func (p *plan) unconfirmed() error {
+	o := p.o
+	return &GuardError{Guard: "confirmation", Err: fmt.Errorf("%s cannot be undone: add --confirm-pool-id %s (or run it at a terminal and type the pool id)", o.Action, o.UserPoolID)}
+}
+
+// askPool asks the person at the terminal to type --user-pool-id:
+// "delete 1,204 users (12% of about 10,000) in us-east-1_AbC123? type the
+// pool id".
+func (p *plan) askPool(a *admission) error {
+	o := p.o
+	fmt.Fprintf(p.env.Stderr, "%s? type the pool id: ", p.question())
+	line, _ := readLine(p.env.Stdin)
+	if strings.TrimSpace(line) != o.UserPoolID {
+		return p.unconfirmed()
+	}
+	a.confirmed[o.UserPoolID] = true
+	return nil
+}
+
+// question is what the run will do to --user-pool-id, with the pool's
+// size when DescribeUserPool gave it.
+func (p *plan) question() string {
+	o := p.o
+	counts, _ := p.tally.poolCounts() // nil past maxPools: the guards refused already
+	n := counts[o.UserPoolID]
+	verb := string(o.Action)
+	if o.Action == batch.DeleteAttributes {
+		verb = "delete attributes of"
+	}
+	noun := "users"
+	if n == 1 {
+		noun = "user"
+	}
+	q := fmt.Sprintf("%s %s %s", verb, thousands(n), noun)
+	if d, ok := p.pools[o.UserPoolID]; ok && d.exists && d.pool.EstimatedUsers > 0 {
+		q += fmt.Sprintf(" (%s of about %s)", share(n, d.pool.EstimatedUsers), thousands(d.pool.EstimatedUsers))
+	}
+	return q + " in " + o.UserPoolID
+}
+
+// share is n of total as a percentage people read: "12%", "0.4%".
+func share(n, total int) string {
+	pct := 100 * float64(n) / float64(total)
+	if pct < 10 && pct != math.Trunc(pct) {
+		return strconv.FormatFloat(pct, 'f', 1, 64) + "%"
+	}
+	return strconv.FormatFloat(math.Round(pct), 'f', 0, 64) + "%"
 }
 
 func (r *run) stdinIsTerminal() bool {

@@ -99,6 +99,12 @@ func (r *run) logAudit(a map[string]any, who *cognito.Caller) {
 	if who != nil {
 		caller = who.ARN
 	}
+	if r.console {
+		// A person at a terminal: who they act as; the record itself is in
+		// the report header (and the JSON log's audit line).
+		r.log.Info("as " + caller + " (audit record: the report header)")
+		return
+	}
 	var set []string
 	for name, o := range r.auditOptions() {
 		if o.Source != "default" {

@@ -45,6 +45,9 @@ func (r *plan) checkCaller(ctx context.Context, a *admission) error {
 		caller, err = a.users.CallerIdentity(ctx, endpoint)
 		return err
 	})
+	if err := r.ssoLogin(a.cfg, res); err != nil {
+		return err // sso.go
+	}
 	if res.Err != nil {
 		return r.stsFailed(ctx, res, local)
 	}

@@ -5,15 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/pace"
 	"github.com/cogsweep/cogsweep/internal/pacer"
+	"github.com/cogsweep/cogsweep/internal/progress"
 	"github.com/cogsweep/cogsweep/internal/report"
 )
 
@@ -26,7 +25,7 @@ type executed struct {
 	runErr error // the run's own end: nil, interrupted, a fault, a refusal
 	// predicted is the guard refusal a dry run forecasts: its exit code.
 	predicted error
-	bar       bool // a progress bar was drawn on stderr
+	bar       *progress.Bar // drawn on stderr; nil without
 }
 
 // execute opens the report, starts the storage's uploads and runs the
@@ -78,6 +77,11 @@ func (p *plan) execute(ctx context.Context, store Storage, f *opened, a *admissi
 	}
 	total := p.rows() - f.state.Settled.Count()
 	job.Progress, job.ProgressEvery, x.bar = p.progress(total)
+	if x.bar != nil {
+		bctx, stop := context.WithCancel(ctx)
+		defer stop()
+		x.bar.Watch(bctx)
+	}
 	p.observeMetrics(job, p.rows())
 	if err := p.attachIdentity(job, a, f); err != nil {
 		rw.Close()
@@ -95,7 +99,11 @@ func (p *plan) execute(ctx context.Context, store Storage, f *opened, a *admissi
 		if gate != nil {
 			conc = fmt.Sprintf("auto (%d now, at most %d)", gate.Limit(), workers)
 		}
-		p.log.Info("starting", "action", o.Action, "rows", p.scan.Rows, "report", p.reportPath, "rate", o.Rate, "start_rate", writes.Rate(), "max_rate", maxRate(o, a.account), "concurrency", conc)
+		if p.console {
+			p.log.Info(fmt.Sprintf("starting %s of %s rows at %.1f writes/s (--rate %s), concurrency %v", o.Action, thousands(p.scan.Rows), writes.Rate(), o.Rate, conc))
+		} else {
+			p.log.Info("starting", "action", o.Action, "rows", p.scan.Rows, "report", p.reportPath, "rate", o.Rate, "start_rate", writes.Rate(), "max_rate", maxRate(o, a.account), "concurrency", conc)
+		}
 	}
 	in, closeIn, err := p.openReader(f.src)
 	if err != nil {
@@ -105,26 +113,28 @@ func (p *plan) execute(ctx context.Context, store Storage, f *opened, a *admissi
 	x.stats, x.runErr, x.predicted = p.runJob(ctx, job, in, a.refusal)
 	closeIn()
 	endTimeline(p.log, tl, x.runErr)
-	if x.bar {
-		fmt.Fprintln(p.env.Stderr)
+	if x.bar != nil && a.refusal == nil {
+		x.bar.Finish(barFrame(x.stats, total), barState(x.runErr, o.DryRun))
 	}
 	return x, nil
 }
 
-// runJob runs the job unless admit refused the run. A dry run goes through
-// a guard's refusal to write the whole plan, and keeps the refusal as its
-// exit (predicted).
+// runJob runs the job unless admit refused the run. A dry run that a guard
+// refuses reads no user (the guards were judged from the row counts and
+// the pools' sizes): its plan is what the real run would do, nothing, and
+// the refusal is its exit (predicted), not a fault of the dry run.
 func (r *run) runJob(ctx context.Context, job *batch.Job, in input.Reader, refusal error) (st batch.Stats, runErr, predicted error) {
-	var ge *GuardError
-	if refusal == nil || (r.o.DryRun && errors.As(refusal, &ge)) {
+	if refusal == nil {
 		st, err := job.Run(ctx, in)
-		if err == nil && ge != nil {
-			ge.Predicted = true
-			predicted = ge
-		}
-		return st, err, predicted
+		return st, err, nil
 	}
-	return batch.Stats{Counts: map[report.Outcome]int{}, Started: r.now()}, refusal, nil
+	st = batch.Stats{Counts: map[report.Outcome]int{}, Started: r.now()}
+	var ge *GuardError
+	if r.o.DryRun && errors.As(refusal, &ge) {
+		ge.Predicted = true
+		return st, nil, ge
+	}
+	return st, refusal, nil
 }
 
 // limiters builds the write limiter and the number of workers. Auto
@@ -188,52 +198,51 @@ const (
 	maxAutoConcurrency = 64
 )
 
-// progress returns the progress reporter, how often to call it and
-// whether it draws a bar: a bar redrawn every second when stderr is a
-// terminal, else a log line every 10 s (what a CronJob's log collector
+// progress returns the progress reporter, how often to call it and the
+// bar it draws: a bar redrawn every second (newBar: when stderr is a
+// terminal), else a log line every 10 s (what a CronJob's log collector
 // wants).
-func (r *run) progress(total int) (func(batch.Stats), time.Duration, bool) {
-	mode := r.o.Progress
-	if mode == "auto" {
-		mode = "log"
-		if f, ok := r.env.Stderr.(*os.File); ok && isTerminal(f) {
-			mode = "bar"
-		}
+func (r *run) progress(total int) (func(batch.Stats), time.Duration, *progress.Bar) {
+	if r.o.Progress == "off" {
+		return nil, 0, nil
 	}
-	if mode == "off" {
-		return nil, 0, false
+	if bar := r.bar; bar != nil {
+		return func(s batch.Stats) { bar.Update(barFrame(s, total)) }, time.Second, bar
 	}
-	line := func(s batch.Stats) (rate float64, eta string) {
+	var thr throttleWindow // progress calls come from one goroutine
+	return func(s batch.Stats) {
+		var rate float64
 		if s.Elapsed > 0 {
 			rate = float64(s.Rows) / s.Elapsed.Seconds()
 		}
-		eta = "unknown"
+		eta := "unknown"
 		if rate > 0 && total > s.Rows {
 			eta = (time.Duration(float64(total-s.Rows)/rate) * time.Second).Round(time.Second).String()
 		}
-		return rate, eta
-	}
-	var thr throttleWindow // progress calls come from one goroutine
-	if mode == "bar" {
-		return func(s batch.Stats) {
-			rate, eta := line(s)
-			perMin := thr.perMinute(s.Elapsed, s.Throttles)
-			frac := 1.0
-			if total > 0 {
-				frac = min(1, float64(s.Rows)/float64(total))
-			}
-			const width = 30
-			n := int(frac * width)
-			fmt.Fprintf(r.env.Stderr, "\r[%s%s] %3.0f%% %d/%d  %.1f rows/s  limit %.1f/s  %d throttled (%.1f/min)  ETA %s ",
-				strings.Repeat("#", n), strings.Repeat("-", width-n), frac*100, s.Rows, total, rate, s.WriteRate, s.Throttles, perMin, eta)
-		}, time.Second, true
-	}
-	return func(s batch.Stats) {
-		rate, eta := line(s)
 		r.log.Info("progress", "done", s.Rows, "total", total, "rows_per_s", round1(rate),
 			"limit_per_s", round1(s.WriteRate), "throttles", s.Throttles,
-			"throttles_per_min", round1(thr.perMinute(s.Elapsed, s.Throttles)), "retries", s.Retries, "eta", eta)
-	}, 10 * time.Second, false
+			"throttles_per_min", round1(thr.perMinute(s.Elapsed, s.Throttles)), "retries", s.Retries, "eta", eta,
+			"writes", s.Writes, "reads", s.Reads, "read_limit_per_s", round1(s.ReadRate))
+	}, 10 * time.Second, nil
+}
+
+// barFrame is a snapshot of the pipeline as the bar shows it.
+func barFrame(s batch.Stats, total int) progress.Frame {
+	return progress.Frame{Done: s.Rows, Total: total, Elapsed: s.Elapsed,
+		Writes: s.Writes, Reads: s.Reads, WriteLimit: s.WriteRate, Throttles: s.Throttles}
+}
+
+// barState is the final frame's word for how the pipeline ended.
+func barState(runErr error, dry bool) string {
+	switch {
+	case errors.Is(runErr, batch.ErrInterrupted):
+		return "interrupted"
+	case runErr != nil:
+		return "stopped"
+	case dry:
+		return "planned"
+	}
+	return "done"
 }
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }

@@ -9,6 +9,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/pace"
 	"github.com/cogsweep/cogsweep/internal/pacer"
+	"github.com/cogsweep/cogsweep/internal/progress"
 	"github.com/cogsweep/cogsweep/internal/retry"
 )
 
@@ -39,11 +40,17 @@ type run struct {
 	// limiters of the quotas the pipeline shares with it (UserRead,
 	// UserList: shared with production, like the others).
 	pacer *pacer.Pacer
+	// bar is the progress bar on stderr (nil without one); console says
+	// the log is for a person at a terminal (short lines, see terminal.go).
+	bar     *progress.Bar
+	console bool
 }
 
 // newRun is the run of options o (rates already this shard's).
 func newRun(o *Options, sh Shard, env Env) *run {
-	r := &run{o: o, env: env, log: newLogger(o.LogFormat, env.Stderr), shard: sh}
+	r := &run{o: o, env: env, shard: sh}
+	r.bar = r.newBar()            // terminal.go
+	r.log, r.console = r.logger() // terminal.go
 	r.pacer = pacer.New(pacer.Options{Policy: r.policy(), Timeout: o.CallTimeout, Limiters: map[pacer.Category]pacer.Limiter{
 		pacer.UserRead: pace.NewFixed(o.ReadRate, o.Burst),
 		pacer.UserList: pace.NewFixed(o.ListRate, 1),

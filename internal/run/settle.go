@@ -22,7 +22,11 @@ import (
 func (p *plan) settle(ctx context.Context, store Storage, f *opened, x *executed) error {
 	defer x.rw.Close()
 	runErr := x.runErr
-	if err := p.fillNotAttempted(f.src, x.sink, runErr); err != nil {
+	end := runErr
+	if end == nil {
+		end = x.predicted // a dry run a guard refuses: its rows were not read
+	}
+	if err := p.fillNotAttempted(f.src, x.sink, end); err != nil {
 		return settleFailed(runErr, err)
 	}
 	if err := x.rw.Close(); err != nil {

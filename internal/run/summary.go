@@ -2,35 +2,13 @@ package run
 
 import (
 	"fmt"
-	"io"
-	"log/slog"
-	"os"
 	"sort"
 	"strings"
 	"time"
 
-	"golang.org/x/term"
-
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/report"
 )
-
-func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
-
-// newLogger logs text on a terminal and JSON otherwise (a CronJob's log
-// collector), unless --log-format says which.
-func newLogger(format string, w io.Writer) *slog.Logger {
-	if format == "auto" {
-		format = "json"
-		if f, ok := w.(*os.File); ok && isTerminal(f) {
-			format = "text"
-		}
-	}
-	if format == "text" {
-		return slog.New(slog.NewTextHandler(w, logOptions))
-	}
-	return slog.New(slog.NewJSONHandler(w, logOptions))
-}
 
 // summarize logs the end-of-run summary, prints it for people, and writes
 // --summary.
@@ -41,22 +19,32 @@ func (r *plan) summarize(x *executed, final report.CompactResult, status string,
 		Rows: r.rows(), Counts: final.Counts,
 		Calls: int64(st.Calls), Throttles: int64(st.Throttles), Retries: int64(st.Retries), Repeated: int64(st.Repeated),
 		StartedAt: st.Started.UTC(), LimiterRate: st.WriteRate,
+		Writes: int64(st.Writes), Reads: int64(st.Reads), ReadLimiterRate: st.ReadRate,
 		Report: r.reportPath, Checkpoint: r.checkpointPath,
 		EndedAt: r.now().UTC(), Audit: audit,
 	}
 	s.SetElapsed(st.Elapsed)
-	r.log.Info("summary", "status", status, "rows", s.Rows, "counts", CountsString(s.Counts), "calls", s.Calls,
-		"throttles", s.Throttles, "retries", s.Retries, "repeated", s.Repeated,
-		"throttles_per_min", round1(perMinuteOver(s.Throttles, st.Elapsed)), "elapsed_s", round1(s.ElapsedSeconds),
-		"calls_per_s", round1(s.AchievedRate), "limit_per_s", round1(s.LimiterRate), "report", r.reportPath)
-	fmt.Fprintf(r.env.Stdout, "%s\n", planText(r.o.Action, r.o.DryRun, s))
-	if p := x.predicted; p != nil {
-		fmt.Fprintf(r.env.Stdout, "%v\n", p) // dry run: the real run would be refused by ...
+	if !r.console { // a person at the terminal reads the paragraph below
+		r.logSummary(s, st)
 	}
+	if p := x.predicted; p != nil {
+		fmt.Fprintf(r.env.Stdout, "%v\n", p) // the verdict first: dry run: the real run would be refused by ...
+	}
+	fmt.Fprintf(r.env.Stdout, "%s\n", planText(r.o.Action, r.o.DryRun, s))
 	if r.o.Summary != "" {
 		return s.WriteFile(r.o.Summary)
 	}
 	return nil
+}
+
+// logSummary is the summary's log line, for a log collector.
+func (r *plan) logSummary(s report.Summary, st batch.Stats) {
+	status := s.Status
+	r.log.Info("summary", "status", status, "rows", s.Rows, "counts", CountsString(s.Counts), "calls", s.Calls,
+		"throttles", s.Throttles, "retries", s.Retries, "repeated", s.Repeated,
+		"throttles_per_min", round1(perMinuteOver(s.Throttles, st.Elapsed)), "elapsed_s", round1(s.ElapsedSeconds),
+		"calls_per_s", round1(s.AchievedRate), "limit_per_s", round1(s.LimiterRate),
+		"writes", s.Writes, "reads", s.Reads, "read_limit_per_s", round1(s.ReadLimiterRate), "report", r.reportPath)
 }
 
 // planText is the one-paragraph summary people read; for a dry run it reads
@@ -69,9 +57,19 @@ func planText(a batch.Action, dry bool, s report.Summary) string {
 		fmt.Fprintf(&b, "%s %s: %d rows: %s.", a, s.Status, s.Rows, CountsString(s.Counts))
 	}
 	perMin := perMinuteOver(s.Throttles, time.Duration(s.ElapsedSeconds*float64(time.Second)))
-	fmt.Fprintf(&b, "\n%d calls (%d throttled, %.1f/min; %d retries) in %.1fs: %.1f calls/s, limiter at %.1f/s at the end.\nReport: %s",
-		s.Calls, s.Throttles, perMin, s.Retries, s.ElapsedSeconds, s.AchievedRate, s.LimiterRate, s.Report)
+	// Writes and reads are apart: each quota has its own limiter, and
+	// their sum against the write limit would look like a broken limit.
+	fmt.Fprintf(&b, "\n%d calls in %.1fs (%d throttled, %.1f/min; %d retries):", s.Calls, s.ElapsedSeconds, s.Throttles, perMin, s.Retries)
+	fmt.Fprintf(&b, "\nwrites %d, %.1f/s (limit %.1f/s at the end); reads %d, %.1f/s (limit %.1f/s).\nReport: %s",
+		s.Writes, perSecond(s.Writes, s.ElapsedSeconds), s.LimiterRate, s.Reads, perSecond(s.Reads, s.ElapsedSeconds), s.ReadLimiterRate, s.Report)
 	return b.String()
+}
+
+func perSecond(n int64, seconds float64) float64 {
+	if seconds <= 0 {
+		return 0
+	}
+	return float64(n) / seconds
 }
 
 // CountsString is a report's counts for people: "3 disabled, 1 not_found".

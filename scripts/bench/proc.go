@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/cogsweep/cogsweep/internal/fakecognito"
@@ -116,9 +115,7 @@ func runProc(ctx context.Context, dir, name string, args []string, started func(
 	}
 	err = cmd.Wait()
 	p := proc{wall: time.Since(t0), stdout: []byte(stdout.String())}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		p.maxRSS = ru.Maxrss
-	}
+	p.maxRSS = maxRSS(cmd.ProcessState)
 	if err != nil {
 		tail, _ := os.ReadFile(logf.Name())
 		if len(tail) > 2000 {
