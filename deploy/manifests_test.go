@@ -338,11 +338,11 @@ func helpFlags(t *testing.T, action string) map[string]bool {
 		t.Fatalf("%s --help: exit %d\n%s", action, code, errb.String())
 	}
 	flags := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^\s+-([a-z0-9-]+)`).FindAllStringSubmatch(out.String()+errb.String(), -1) {
+	for _, m := range regexp.MustCompile(`(?m)^\s+(?:-[a-z], )?--([a-z0-9-]+)`).FindAllStringSubmatch(out.String()+errb.String(), -1) {
 		flags[m[1]] = true
 	}
 	if len(flags) < 5 {
-		t.Fatalf("%s --help lists %d flags: %s", action, len(flags), errb.String())
+		t.Fatalf("%s --help lists %d flags: %s", action, len(flags), out.String())
 	}
 	return flags
 }

@@ -26,12 +26,17 @@ func printAudit(w io.Writer, h *report.Header) {
 	if c, ok := a["caller"].(map[string]any); ok {
 		caller = fmt.Sprintf("%v (account %v)", c["arn"], c["account"])
 	}
-	commit := s("commit")
-	if a["commit_modified"] == true {
-		commit += " (modified)"
+	// A tool_version of this build names its commit already; older
+	// reports kept it apart.
+	build := s("tool_version")
+	if !strings.Contains(build, "(commit ") {
+		build += ", commit " + s("commit")
+		if a["commit_modified"] == true {
+			build += " (modified)"
+		}
 	}
 	fmt.Fprintf(w, "audit:    started %s by %s on %s\n", h.StartedAt.Format("2006-01-02T15:04:05Z07:00"), caller, s("host"))
-	fmt.Fprintf(w, "          cogsweep %s, commit %s\n", s("tool_version"), commit)
+	fmt.Fprintf(w, "          cogsweep %s\n", build)
 	fmt.Fprintf(w, "          %s in %s, pools %s\n", s("action"), s("region"), s("pools"))
 	fmt.Fprintf(w, "          input %s (%s rows, sha256 %s)\n", s("input"), s("rows"), s("input_sha256"))
 	if off, ok := a["guards_off_by_env"]; ok {

@@ -1,20 +1,23 @@
-// Package cli is cogsweep's command line: sub-commands, flags bound into
-// option structs, and the mapping of errors to exit codes.
+// Package cli is cogsweep's command line: sub-commands on cobra, flags
+// bound into option structs, and the mapping of errors to exit codes.
 //
 // It may import run and the few types run's options and results name (batch's
-// actions, report's outcomes, reportpage's renderers); it reads no file and
-// makes no call. Only cmd/cogsweep and the benchmark's no-op binary import it.
+// actions, report's outcomes, reportpage's renderers), cobra and pflag; it
+// reads no file and makes no call. Only cmd/cogsweep and the benchmark's
+// no-op binary import it.
 package cli
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/cogsweep/cogsweep/internal/batch"
+	"github.com/cogsweep/cogsweep/internal/buildinfo"
 	"github.com/cogsweep/cogsweep/internal/redact"
 	"github.com/cogsweep/cogsweep/internal/run"
 )
@@ -33,47 +36,8 @@ var Version = "dev"
 // -ldflags "-X github.com/cogsweep/cogsweep/internal/cli.Commit=...".
 var Commit = ""
 
-const usageText = `cogsweep disables, deletes and scrubs Amazon Cognito user-pool users in bulk,
-at a rate the account's quota allows, and can be killed and resumed at any time.
-
-Usage:
-  cogsweep <command> [flags]
-
-Actions (each reads a CSV or NDJSON file of users):
-  disable            AdminDisableUser (reads each user first; already disabled users cost no write)
-  delete             AdminDeleteUser (irreversible: needs --confirm-pool-id)
-  enable             AdminEnableUser
-  sign-out           AdminUserGlobalSignOut: revoke every session
-  delete-attributes  AdminDeleteUserAttributes, or DeleteUserAttributes for rows with an access_token
-  self-delete        DeleteUser with each row's access_token (no IAM credentials used)
-  rollback           re-enable exactly the users a disable report says it disabled
-  restore            AdminCreateUser from a delete's --backup: attributes, groups, enabled state
-
-Other commands:
-  status             progress of a run from its checkpoint
-  merge-reports      join the reports of a sharded job (--shard I/N) into one
-  report             summarize a run from its report, as text or as an HTML page (--html)
-  version            print the version
-
-Examples:
-  cogsweep disable --user-pool-id us-east-1_AbC123 --input leavers.csv --report leavers.report.ndjson
-  cogsweep delete --user-pool-id us-east-1_AbC123 --confirm-pool-id us-east-1_AbC123 \
-      --input - --format ndjson < purge.ndjson
-  cogsweep status --checkpoint leavers.checkpoint
-  cogsweep report leavers.disable.report.ndjson --html leavers.html
-
-Exit codes:
-  0   finished; every row ended well (disabled, deleted, not_found, duplicate, ...)
-  2   usage or input error before any call (bad flags, unreadable input, no usable
-      column, checkpoint of another input, checkpoint held by a live run)
-  3   finished; some rows invalid or failed (see the report)
-  4   aborted by a run-wide fault (credentials, missing pool, failing service) or
-      refused by a safety guard; rows not tried are not_attempted
-  75  interrupted by SIGINT, SIGTERM or SIGHUP: run the same command again to resume
-
-Run 'cogsweep <command> --help' for the flags of a command.
-Every flag can also be set by an environment variable: --max-users is COGSWEEP_MAX_USERS.
-`
+// errUsageShown is a usage error whose text has been printed already.
+var errUsageShown = errors.New("usage shown")
 
 // Main runs the command in args and returns the process exit code.
 func Main(ctx context.Context, args []string, env Env) int {
@@ -83,78 +47,113 @@ func Main(ctx context.Context, args []string, env Env) int {
 	if env.Version == "" {
 		env.Version, env.Commit = Version, Commit
 	}
-	if len(args) == 0 {
-		fmt.Fprint(env.Stderr, usageText)
-		return ExitUsage
+	root := newRoot(ctx, env)
+	if err := checkCommand(root, args); err != nil {
+		return finish(env, err)
 	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "-h", "--help", "help":
-		fmt.Fprint(env.Stdout, usageText)
-		return ExitOK
-	case "version", "--version":
-		fmt.Fprintln(env.Stdout, "cogsweep", versionString())
-		return ExitOK
-	case "status":
-		return finish(env, runStatus(rest, env))
-	case "merge-reports":
-		return finish(env, runMerge(rest, env))
-	case "report":
-		return finish(env, runReport(rest, env))
+	root.SetArgs(args)
+	_, err := root.ExecuteC()
+	return finish(env, err)
+}
+
+// newRoot builds the command tree. Help goes to stdout (| less, | grep);
+// errors are printed by finish, not by cobra, so that each is one line.
+func newRoot(ctx context.Context, env Env) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "cogsweep",
+		Version:       buildinfo.Read(env.Version, env.Commit).String(),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return unknownCommand(c, args[0])
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, _ []string) error {
+			writeRootHelp(env.Stderr, c, termWidth(env.Stderr))
+			return usage(errUsageShown)
+		},
 	}
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	root.SetIn(env.Stdin)
+	root.SetVersionTemplate("cogsweep {{.Version}}\n")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return flagError(c, err) })
+	root.SetHelpFunc(func(c *cobra.Command, _ []string) { writeHelp(c.OutOrStdout(), c) })
+	root.AddGroup(&cobra.Group{ID: groupActions, Title: "Actions (each reads a CSV or NDJSON file of users):"},
+		&cobra.Group{ID: groupOther, Title: "Other commands:"})
+	root.SetHelpCommandGroupID(groupOther)
+	root.SetCompletionCommandGroupID(groupOther)
 	for _, a := range batch.Actions {
-		if cmd == string(a) {
-			return finish(env, runAction(ctx, a, rest, env))
-		}
+		root.AddCommand(actionCommand(ctx, a, env))
 	}
-	fmt.Fprintf(env.Stderr, "cogsweep: unknown command %q\n\n%s", cmd, usageText)
-	return ExitUsage
+	root.AddCommand(statusCommand(env), mergeCommand(env), reportCommand(env), versionCommand(env))
+	root.Flags().BoolP("version", "v", false, "print the version")
+	return root
+}
+
+// checkCommand refuses an unknown command (or sub-command, or help topic)
+// before cobra parses the flags after it against its parent's: "delet
+// --rate 5" is an unknown command, not an unknown flag, and "help delet"
+// is not the top-level help.
+func checkCommand(root *cobra.Command, args []string) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "__") {
+		return nil // cobra's hidden completion commands
+	}
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	if args[0] == "help" {
+		args = args[1:]
+	}
+	c := root
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") || !c.HasSubCommands() {
+			return nil
+		}
+		next, _, err := c.Find([]string{a})
+		if err != nil || next == c {
+			return unknownCommand(c, a)
+		}
+		c = next
+	}
+	return nil
+}
+
+// versionCommand is `cogsweep version`: the same line as --version and as
+// the audit record's tool_version.
+func versionCommand(env Env) *cobra.Command {
+	return &cobra.Command{
+		Use: "version", Short: "print the version", GroupID: groupOther,
+		Long:    "Print the version: the release (or module version), its commit, whether the tree was modified (dirty), and the Go version. The audit record of every run keeps the same line (tool_version).",
+		Example: "cogsweep version",
+		Args:    noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintln(c.OutOrStdout(), "cogsweep", buildinfo.Read(env.Version, env.Commit))
+			return err
+		},
+	}
+}
+
+// noArgs refuses positional arguments as a usage error.
+func noArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usage(fmt.Errorf("unexpected argument %q (flags only; see --help)", args[0]))
+	}
+	return nil
 }
 
 // finish prints err, if any, and maps it to an exit code.
 func finish(env Env, err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return ExitOK
+	var ce *cmdLineError
+	if errors.As(err, &ce) {
+		ce.print(env.Stderr)
+		return ExitUsage
 	}
 	code := ExitCode(err)
 	var rp *RowProblems
-	if err != nil && !errors.As(err, &rp) {
+	if err != nil && !errors.As(err, &rp) && !errors.Is(err, errUsageShown) {
 		fmt.Fprintf(env.Stderr, "cogsweep: %s\n", redact.Text(err.Error()))
 	}
 	return code
-}
-
-func versionString() string { return run.VersionString(Version) }
-
-// newFlagSet returns a flag set whose --help text has a header and an
-// example, and whose errors become usage errors.
-func newFlagSet(name, synopsis, example string, out io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("cogsweep "+name, flag.ContinueOnError)
-	fs.SetOutput(out)
-	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: cogsweep %s [flags]\n\n%s\n\nExample:\n  %s\n\nFlags:\n", name, synopsis, example)
-		fs.PrintDefaults()
-		fmt.Fprintf(out, "\nEvery flag can be set by an environment variable: --%s is %s.\nExit codes: 0 ok, 2 usage, 3 some rows invalid/failed, 4 aborted or refused, 75 interrupted (resumable).\n",
-			"max-users", envName("max-users"))
-	}
-	return fs
-}
-
-var synopses = map[batch.Action][2]string{
-	batch.Disable: {"Disable each user of the input (AdminDisableUser). Each user is read first (AdminGetUser):\nalready disabled users are reported already_disabled without a write, so rollback stays exact.",
-		"cogsweep disable --user-pool-id us-east-1_AbC123 --input leavers.csv"},
-	batch.Delete: {"Delete each user of the input (AdminDeleteUser). Irreversible: needs --confirm-pool-id naming the\npool unless you confirm at a terminal prompt; refuses plans larger than --max-fraction of the pool.",
-		"cogsweep delete --user-pool-id us-east-1_AbC123 --confirm-pool-id us-east-1_AbC123 --input purge.csv"},
-	batch.Enable: {"Enable each user of the input (AdminEnableUser).",
-		"cogsweep enable --user-pool-id us-east-1_AbC123 --input returning.csv"},
-	batch.SignOut: {"Sign each user out of every device (AdminUserGlobalSignOut): revokes their tokens.",
-		"cogsweep sign-out --user-pool-id us-east-1_AbC123 --input compromised.csv"},
-	batch.DeleteAttributes: {"Delete attributes of each user: AdminDeleteUserAttributes for rows with a username,\nDeleteUserAttributes for rows with only an access_token. Custom attributes take the custom: prefix.",
-		"cogsweep delete-attributes --attributes phone_number,custom:department --user-pool-id us-east-1_AbC123 --confirm-pool-id us-east-1_AbC123 --input scrub.csv"},
-	batch.SelfDelete: {"Delete each user with their own access token (DeleteUser): rows need an access_token column.\nNo IAM credentials and no pool are used, only a region. Tokens never appear in logs or reports: a row\nshows its 12-hex fingerprint and the username claim read from the token (not verified).",
-		"cogsweep self-delete --region us-east-1 --input deletion-requests.ndjson"},
-	batch.Rollback: {"Re-enable exactly the users that a disable run's report says it disabled. Users that were already\ndisabled before that run (already_disabled) stay disabled; other lines end skipped. Pool and region\ndefault to the disable run's. Below, its own report is leavers.disable.rollback.report.ndjson.",
-		"cogsweep rollback --from-report leavers.disable.report.ndjson"},
-	batch.Restore: {"Create again the users a delete --backup kept (AdminCreateUser, no invitation unless\n--resend-invitation), with their writable attributes, groups and enabled state. A user of that name in\nthe pool is never overwritten (already_exists). --input picks users of the backup; the pool defaults\nto the backup's, and another needs --to-pool. Users sign in again only after a password reset.",
-		"cogsweep restore --from-backup leavers.backup.ndjson --input wrongly-deleted.csv"},
 }

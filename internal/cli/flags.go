@@ -2,45 +2,30 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
-	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/run"
 )
 
-// listFlag is a repeatable flag of comma-separated values.
-type listFlag []string
-
-func (s *listFlag) String() string { return strings.Join(*s, ",") }
-func (s *listFlag) Set(v string) error {
-	for _, p := range strings.Split(v, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			*s = append(*s, p)
-		}
-	}
-	return nil
-}
-
 // bind registers the flags of action a on fs.
-func bind(o *run.Options, fs *flag.FlagSet) {
+func bind(o *run.Options, fs *pflag.FlagSet) {
 	a := o.Action
-	fs.StringVar(&o.UserPoolID, "user-pool-id", o.UserPoolID, "the user pool (e.g. us-east-1_AbC123); a row's user_pool_id column wins")
+	fs.StringVar(&o.UserPoolID, "user-pool-id", o.UserPoolID, "the user `pool` (e.g. us-east-1_AbC123); a row's user_pool_id column wins")
 	if a == batch.Rollback {
-		fs.StringVar(&o.FromReport, "from-report", o.FromReport, "the report of the disable run to undo (required)")
+		fs.StringVar(&o.FromReport, "from-report", o.FromReport, "the `report` of the disable run to undo (required)")
 	} else {
 		bindRestore(o, fs)
-		fs.StringVar(&o.Input, "input", o.Input, "input file, s3://bucket/key, or - for stdin (CSV or NDJSON)")
+		fs.StringVar(&o.Input, "input", o.Input, "input `file`, s3://bucket/key, or - for stdin (CSV or NDJSON)")
 		fs.StringVar(&o.Format, "format", o.Format, "csv or ndjson (default: from the file extension; required for stdin)")
 		fs.Var(sizeFlag{"max-stdin-size", &o.MaxStdinSize}, "max-stdin-size", "the most of --input - copied aside, a `size` such as 4GiB; past it the run stops (exit 2)")
 	}
-	fs.StringVar(&o.Report, "report", o.Report, "report file or s3://bucket/key, NDJSON (default: <input>.<action>.report.ndjson in the current directory)")
-	fs.StringVar(&o.Checkpoint, "checkpoint", o.Checkpoint, "checkpoint file or s3://bucket/key (default: the report path with .checkpoint instead of .report.ndjson)")
-	fs.StringVar(&o.Summary, "summary", o.Summary, "also write the end-of-run summary as JSON to this file")
+	fs.StringVar(&o.Report, "report", o.Report, "report `file` or s3://bucket/key, NDJSON (default: <input>.<action>.report.ndjson in the current directory)")
+	fs.StringVar(&o.Checkpoint, "checkpoint", o.Checkpoint, "checkpoint `file` or s3://bucket/key (default: the report path with .checkpoint instead of .report.ndjson)")
+	fs.StringVar(&o.Summary, "summary", o.Summary, "also write the end-of-run summary as JSON to this `file`")
 	fs.Var(rateFlag{&o.Rate}, "rate", "UserUpdate requests per second for the whole job, a number `N` or auto (see README)")
 	fs.Var(floatFlag{"max-rate", &o.MaxRate}, "max-rate", "the `rate` ceiling of --rate auto, per second (the default UserUpdate quota is 25/s)")
 	fs.IntVar(&o.Burst, "burst", o.Burst, "token-bucket burst; 1 sends one call per gap, never a burst")
@@ -50,15 +35,15 @@ func bind(o *run.Options, fs *flag.FlagSet) {
 	fs.DurationVar(&o.CallTimeout, "call-timeout", o.CallTimeout, "timeout of each call; an expired call counts as a transient failure")
 	fs.DurationVar(&o.UsageInterval, "usage-interval", o.UsageInterval, "how often --rate auto reads production's load from CloudWatch during the run (0: never)")
 	fs.DurationVar(&o.PreflightTimeout, "preflight-timeout", o.PreflightTimeout, "deadline of the whole pre-flight (STS, DescribeUserPool, guards, access check): past it the run stops, exit 4")
-	fs.StringVar(&o.Region, "region", o.Region, "AWS region (default: AWS_REGION / profile; else the pool id's prefix)")
-	fs.StringVar(&o.Profile, "profile", o.Profile, "AWS shared-config profile")
-	fs.StringVar(&o.EndpointURL, "endpoint-url", o.EndpointURL, "Cognito endpoint (moto, the local fake); AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER also works")
+	fs.StringVar(&o.Region, "region", o.Region, "AWS `region` (default: AWS_REGION / profile; else the pool id's prefix)")
+	fs.StringVar(&o.Profile, "profile", o.Profile, "AWS shared-config `profile`")
+	fs.StringVar(&o.EndpointURL, "endpoint-url", o.EndpointURL, "Cognito endpoint `URL` (moto, the local fake); AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER also works")
 	bindIdentity(o, fs)
 	fs.BoolVar(&o.Restart, "restart", o.Restart, "archive the checkpoint and report of an earlier run and start over")
 	fs.BoolVar(&o.RetryFailed, "retry-failed", o.RetryFailed, "on resume, also retry rows that failed permanently")
 	fs.BoolVar(&o.DryRun, "dry-run", o.DryRun, "read each user and report what would be done; no mutating call")
 	if a.Destructive() {
-		fs.Var((*listFlag)(&o.ConfirmPools), "confirm-pool-id", "the pool id again, to confirm an irreversible action (repeatable)")
+		fs.Var((*listFlag)(&o.ConfirmPools), "confirm-pool-id", "the `pool` id again, to confirm an irreversible action (repeatable)")
 	}
 	if a == batch.Delete {
 		fs.Var(floatFlag{"max-fraction", &o.MaxFraction}, "max-fraction", "refuse to delete more than this `fraction` of a pool's users (DescribeUserPool's estimate; 1 turns it off); judged once, at the run's first start")
@@ -67,22 +52,22 @@ func bind(o *run.Options, fs *flag.FlagSet) {
 	bindSafety(o, fs)
 	bindS3(o, fs)
 	if a == batch.DeleteAttributes {
-		fs.StringVar(&o.Attributes, "attributes", o.Attributes, "comma-separated attribute names to delete (custom ones as custom:name)")
+		fs.StringVar(&o.Attributes, "attributes", o.Attributes, "comma-separated attribute `names` to delete (custom ones as custom:name)")
 	}
 	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "auto, text or json (auto: text on a terminal, JSON otherwise)")
 	fs.StringVar(&o.Progress, "progress", o.Progress, "auto, bar, log or off (auto: a bar on a terminal, else a log line every 10s)")
-	fs.StringVar(&o.Shard, "shard", o.Shard, "run shard I of N (I/N, from 0): the rows whose user hashes to I; rates are divided by N")
+	fs.StringVar(&o.Shard, "shard", o.Shard, "run shard `I/N` (from 0): the rows whose user hashes to I; rates are divided by N")
 	fs.IntVar(&o.Shards, "shards", o.Shards, "number of shards; the index comes from --shard or JOB_COMPLETION_INDEX (Kubernetes Indexed Job)")
-	fs.StringVar(&o.Pushgateway, "pushgateway", o.Pushgateway, "Prometheus Pushgateway URL: push progress every 30s and the result at the end")
-	fs.StringVar(&o.PushgatewayJob, "pushgateway-job", o.PushgatewayJob, "job label of the pushed metrics (give each CronJob its own)")
+	fs.StringVar(&o.Pushgateway, "pushgateway", o.Pushgateway, "Prometheus Pushgateway `URL`: push progress every 30s and the result at the end")
+	fs.StringVar(&o.PushgatewayJob, "pushgateway-job", o.PushgatewayJob, "job `label` of the pushed metrics (give each CronJob its own)")
 }
 
 // bindRestore registers restore's own flags (its --input is optional).
-func bindRestore(o *run.Options, fs *flag.FlagSet) {
+func bindRestore(o *run.Options, fs *pflag.FlagSet) {
 	if o.Action != batch.Restore {
 		return
 	}
-	fs.StringVar(&o.FromBackup, "from-backup", o.FromBackup, "the file delete --backup wrote (required); --input, when given, picks which of its users")
+	fs.StringVar(&o.FromBackup, "from-backup", o.FromBackup, "the `file` delete --backup wrote (required); --input, when given, picks which of its users")
 	fs.StringVar(&o.ToPool, "to-pool", o.ToPool, "restore into this `pool` rather than the backup's own")
 	fs.BoolVar(&o.ResendInvitation, "resend-invitation", o.ResendInvitation, "let Cognito send each restored user an invitation with a temporary password (default: none sent)")
 	fs.Var(floatFlag{"create-rate", &o.CreateRate}, "create-rate", "AdminCreateUser requests per second, a `rate` (UserCreation quota, shared with sign-ups); the ceiling of --rate auto's own controller for creates")
@@ -93,86 +78,43 @@ func envName(name string) string {
 	return "COGSWEEP_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 }
 
-// parse parses args into o. Flags given on the command line win over
-// COGSWEEP_* variables, which win over defaults.
-func parse(o *run.Options, fs *flag.FlagSet, args []string, getenv func(string) string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
+// parse completes o from the COGSWEEP_* variables once cobra has parsed
+// the command line into fs: flags given on the command line win over
+// variables, which win over defaults. It records each option's value and
+// source (flag, env:NAME, default) for the audit.
+func parse(o *run.Options, fs *pflag.FlagSet, getenv func(string) string) error {
+	src, err := bindEnv(fs, getenv)
+	for name, s := range src {
+		o.Sources[name] = s
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (flags only; see --help)", fs.Arg(0))
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	o.Values = map[string]string{}
+	fs.VisitAll(func(f *pflag.Flag) { o.Values[f.Name] = f.Value.String() })
+	return err
+}
+
+// bindEnv sets each flag of fs not given on the command line from its
+// COGSWEEP_* variable, and says where each flag's value came from.
+func bindEnv(fs *pflag.FlagSet, getenv func(string) string) (map[string]string, error) {
+	src := map[string]string{}
 	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		src := "default"
-		switch {
-		case set[f.Name]:
-			src = "flag"
-		case getenv(envName(f.Name)) != "":
-			if err := f.Value.Set(getenv(envName(f.Name))); err != nil {
+	fs.VisitAll(func(f *pflag.Flag) {
+		s := "default"
+		switch v := getenv(envName(f.Name)); {
+		case f.Changed:
+			s = "flag"
+		case v != "":
+			if err := f.Value.Set(v); err != nil {
 				errs = append(errs, fmt.Errorf("%s (--%s): %w", envName(f.Name), f.Name, err))
 			}
-			src = "env:" + envName(f.Name)
+			s = "env:" + envName(f.Name)
 		}
-		o.Sources[f.Name] = src
+		src[f.Name] = s
 	})
-	o.Values = map[string]string{}
-	fs.VisitAll(func(f *flag.Flag) { o.Values[f.Name] = f.Value.String() })
-	return errors.Join(errs...)
-}
-
-// floatFlag is a float64 flag that refuses NaN and infinities, whatever the
-// flag: no option of cogsweep means anything with them. Its errors name the
-// flag, for the COGSWEEP_* variables too.
-type floatFlag struct {
-	name string
-	p    *float64
-}
-
-func (f floatFlag) String() string {
-	if f.p == nil {
-		return ""
-	}
-	return strconv.FormatFloat(*f.p, 'g', -1, 64)
-}
-
-func (f floatFlag) Set(s string) error {
-	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return fmt.Errorf("--%s %q: want a finite number", f.name, s)
-	}
-	*f.p = v
-	return nil
-}
-
-// Get returns the value (flag.Getter).
-func (f floatFlag) Get() any { return *f.p }
-
-// rateFlag is --rate: a positive, finite number of requests per second, or
-// auto. It is checked as it is set, so that the error of a COGSWEEP_RATE
-// names the variable.
-type rateFlag struct{ p *string }
-
-func (f rateFlag) String() string {
-	if f.p == nil {
-		return ""
-	}
-	return *f.p
-}
-
-func (f rateFlag) Set(s string) error {
-	s = strings.TrimSpace(s)
-	if err := run.CheckRate(s); err != nil {
-		return err
-	}
-	*f.p = s
-	return nil
+	return src, errors.Join(errs...)
 }
 
 // bindSafety registers the safety flags that apply to the action.
-func bindSafety(o *run.Options, fs *flag.FlagSet) {
+func bindSafety(o *run.Options, fs *pflag.FlagSet) {
 	a := o.Action
 	if !a.AdminCapable() || a == batch.Rollback || a == batch.Restore {
 		return // their users are not in the pool to be listed or protected
@@ -188,54 +130,16 @@ func bindSafety(o *run.Options, fs *flag.FlagSet) {
 	}
 }
 
-// durationFlag is a time.Duration flag that also takes days: "30d", "1.5d",
-// besides Go durations ("720h", "90m").
-type durationFlag struct{ d *time.Duration }
-
-func (f durationFlag) String() string {
-	if f.d == nil {
-		return ""
-	}
-	return run.FormatDuration(*f.d)
-}
-
-func (f durationFlag) Set(s string) error {
-	d, err := parseDuration(s)
-	if err != nil {
-		return err
-	}
-	*f.d = d
-	return nil
-}
-
-// parseDuration parses a non-negative duration: a Go duration, or a number
-// of days with a d suffix.
-func parseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	bad := fmt.Errorf("%q: want a duration such as 30d, 36h or 90m", s)
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		v, err := strconv.ParseFloat(n, 64)
-		// 290 years is about the most a time.Duration holds.
-		if err != nil || v < 0 || math.IsNaN(v) || v > 100000 {
-			return 0, bad
-		}
-		return time.Duration(v * float64(24*time.Hour)), nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, bad
-	}
-	return d, nil
-}
-func bindS3(o *run.Options, fs *flag.FlagSet) {
-	fs.StringVar(&o.S3EndpointURL, "s3-endpoint-url", o.S3EndpointURL, "S3 endpoint for s3:// paths (moto, MinIO; path-style addressing); AWS_ENDPOINT_URL_S3 also works")
-	fs.StringVar(&o.S3Region, "s3-region", o.S3Region, "region of the bucket of s3:// paths (default: the run's region)")
+// bindS3 registers the flags of s3:// paths.
+func bindS3(o *run.Options, fs *pflag.FlagSet) {
+	fs.StringVar(&o.S3EndpointURL, "s3-endpoint-url", o.S3EndpointURL, "S3 endpoint `URL` for s3:// paths (moto, MinIO; path-style addressing); AWS_ENDPOINT_URL_S3 also works")
+	fs.StringVar(&o.S3Region, "s3-region", o.S3Region, "`region` of the bucket of s3:// paths (default: the run's region)")
 	fs.DurationVar(&o.LeaseTTL, "lease-ttl", o.LeaseTTL, "lease of a checkpoint in S3: renewed every third of it; a run that finds it held waits until it expires (up to twice this)")
 }
 
 // bindIdentity registers --sts-endpoint-url and delete's --backup.
-func bindIdentity(o *run.Options, fs *flag.FlagSet) {
-	fs.StringVar(&o.STSEndpointURL, "sts-endpoint-url", o.STSEndpointURL, "STS endpoint of the pre-flight's GetCallerIdentity (--endpoint-url is Cognito's only); AWS_ENDPOINT_URL_STS also works")
+func bindIdentity(o *run.Options, fs *pflag.FlagSet) {
+	fs.StringVar(&o.STSEndpointURL, "sts-endpoint-url", o.STSEndpointURL, "STS endpoint `URL` of the pre-flight's GetCallerIdentity (--endpoint-url is Cognito's only); AWS_ENDPOINT_URL_STS also works")
 	if o.Action == batch.Delete {
 		fs.StringVar(&o.Backup, "backup", o.Backup, "before each delete, append the user as AdminGetUser and AdminListGroupsForUser return it to this local NDJSON `file` (0600), durably: 2 UserRead calls per row, and the file holds personal data (README)")
 	}

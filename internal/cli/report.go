@@ -2,9 +2,10 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/cogsweep/cogsweep/internal/reportpage"
 	"github.com/cogsweep/cogsweep/internal/run"
@@ -17,37 +18,39 @@ type reportOptions struct {
 	MaxRows   int
 }
 
-// runReport is `cogsweep report REPORT [--html OUT]`: the summary of a
+// reportCommand is `cogsweep report REPORT [--html OUT]`: the summary of a
 // run, finished, interrupted, resumed or merged, as text or as one page.
-func runReport(args []string, env Env) error {
+func reportCommand(env Env) *cobra.Command {
 	o := reportOptions{MaxRows: 1000}
-	flags := newFlagSet("report", "Summarize a run from its report: outcomes, the rows that need a person (invalid, failed,\nnot_attempted) with their reasons, the audit record, and from the run's timeline (beside the\ncheckpoint) its calls per second against the limiter's rate, throttles and latency. With --html,\none self-contained page (inline SVG, no script, nothing fetched); --html - writes it to stdout.\nThe report goes first: cogsweep report REPORT [flags]. A merged report finds each shard's timeline\nbeside the shard reports it was merged from.",
-		"cogsweep report leavers.disable.report.ndjson --html leavers.html", env.Stderr)
-	flags.StringVar(&o.HTML, "html", "", "write an HTML page to this file (- for stdout) instead of the text summary")
-	flags.Var((*listFlag)(&o.Timelines), "timeline", "a timeline file, repeatable (default: beside the checkpoint beside the report, or each merged shard's)")
+	c := &cobra.Command{
+		Use: "report REPORT", Short: "summarize a run from its report, as text or as an HTML page (--html)", GroupID: groupOther,
+		Long:        "Summarize a run from its report: outcomes, the rows that need a person (invalid, failed, not_attempted) with their reasons, the audit record, and from the run's timeline (beside the checkpoint) its calls per second against the limiter's rate, throttles and latency. With --html, one self-contained page (inline SVG, no script, nothing fetched); --html - writes it to stdout. A merged report finds each shard's timeline beside the shard reports it was merged from.",
+		Example:     "cogsweep report leavers.disable.report.ndjson\ncogsweep report leavers.disable.report.ndjson --html leavers.html",
+		Annotations: map[string]string{annExitCodes: "0 written, 2 no report or not a report.", annEnv: "yes"},
+	}
+	flags := c.Flags()
+	flags.StringVar(&o.HTML, "html", "", "write an HTML page to this `file` (- for stdout) instead of the text summary")
+	flags.Var((*listFlag)(&o.Timelines), "timeline", "a timeline `file`, repeatable (default: beside the checkpoint beside the report, or each merged shard's)")
 	flags.IntVar(&o.MaxRows, "max-rows", o.MaxRows, "the most rows the needs-a-person table lists; the rest are counted")
-	// The report may come before the flags, as the usage line shows.
-	var path string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		path, args = args[0], args[1:]
-	}
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	completeFiles(c, map[string][]string{"html": {"html"}, "timeline": {"ndjson"}})
+	c.ValidArgsFunction = fileArgs("ndjson")
+	c.RunE = func(_ *cobra.Command, args []string) error {
+		if _, err := bindEnv(flags, env.Getenv); err != nil {
+			return usage(err)
 		}
-		return usage(err)
+		return runReport(o, args, env)
 	}
-	if err := bindEnv(flags, env.Getenv); err != nil {
-		return usage(err)
-	}
-	if path == "" && flags.NArg() > 0 {
-		path = flags.Arg(0)
-	} else if flags.NArg() > 0 {
-		return usage(fmt.Errorf("one report at a time (got %q too): merge shard reports with merge-reports first", flags.Arg(0)))
-	}
-	if path == "" {
+	return c
+}
+
+func runReport(o reportOptions, args []string, env Env) error {
+	switch {
+	case len(args) == 0:
 		return usage(errors.New("give the report: cogsweep report REPORT [--html OUT]"))
+	case len(args) > 1:
+		return usage(fmt.Errorf("one report at a time (got %q too): merge shard reports with merge-reports first", args[1]))
 	}
+	path := args[0]
 	if strings.Contains(path, "://") {
 		return usage(errors.New("report reads a local report: copy it from S3 first (aws s3 cp)"))
 	}
@@ -65,19 +68,4 @@ func runReport(args []string, env Env) error {
 		return reportpage.WriteHTML(env.Stdout, d)
 	}
 	return run.WritePage(o.HTML, d)
-}
-
-// bindEnv sets each flag not given from its COGSWEEP_ variable.
-func bindEnv(fs *flag.FlagSet, getenv func(string) string) error {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		if v := getenv(envName(f.Name)); !set[f.Name] && v != "" {
-			if err := f.Value.Set(v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", envName(f.Name), err))
-			}
-		}
-	})
-	return errors.Join(errs...)
 }

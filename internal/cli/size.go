@@ -33,6 +33,9 @@ func (f sizeFlag) String() string {
 	return strconv.FormatInt(*f.p, 10)
 }
 
+// Type is the value's name in --help (pflag.Value).
+func (f sizeFlag) Type() string { return "size" }
+
 func (f sizeFlag) Set(s string) error {
 	t := strings.TrimSpace(s)
 	var shift uint
@@ -50,5 +53,5 @@ func (f sizeFlag) Set(s string) error {
 	return nil
 }
 
-// Get returns the value (flag.Getter).
+// Get returns the value (as flag.Getter does; the float-flag test finds them by it).
 func (f sizeFlag) Get() any { return *f.p }

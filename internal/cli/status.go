@@ -3,9 +3,10 @@ package cli
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/cogsweep/cogsweep/internal/report"
 	"github.com/cogsweep/cogsweep/internal/run"
@@ -39,20 +40,38 @@ type StatusOutput struct {
 	NotAttempted int `json:"not_attempted"`
 }
 
-func runStatus(args []string, env Env) error {
-	var cp, rp string
-	var asJSON bool
-	flags := newFlagSet("status", "Show the progress of a run from its checkpoint: rows done of total, counts per outcome,\nwhen it started and was last updated, and whether a process is running it now.",
-		"cogsweep status --checkpoint leavers.disable.checkpoint", env.Stderr)
-	flags.StringVar(&cp, "checkpoint", "", "the checkpoint file (required)")
-	flags.StringVar(&rp, "report", "", "the report file (default: beside the checkpoint)")
-	flags.BoolVar(&asJSON, "json", false, "print JSON")
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usage(err)
+// statusOptions are `cogsweep status`'s flags.
+type statusOptions struct {
+	Checkpoint, Report string
+	JSON               bool
+}
+
+// statusCommand is `cogsweep status`.
+func statusCommand(env Env) *cobra.Command {
+	var o statusOptions
+	c := &cobra.Command{
+		Use: "status", Short: "progress of a run from its checkpoint", GroupID: groupOther,
+		Long:        "Show the progress of a run from its checkpoint: rows done of total, counts per outcome, when it started and was last updated, and whether a process is running it now.",
+		Example:     "cogsweep status --checkpoint leavers.disable.checkpoint\ncogsweep status --checkpoint leavers.disable.checkpoint --json",
+		Annotations: map[string]string{annExitCodes: "0 shown, 2 no such checkpoint or unreadable.", annEnv: "yes"},
+		Args:        noArgs,
 	}
+	flags := c.Flags()
+	flags.StringVar(&o.Checkpoint, "checkpoint", "", "the checkpoint `file` (required)")
+	flags.StringVar(&o.Report, "report", "", "the report `file` (default: beside the checkpoint)")
+	flags.BoolVar(&o.JSON, "json", false, "print JSON")
+	completeFiles(c, map[string][]string{"checkpoint": {"checkpoint"}, "report": {"ndjson"}})
+	c.RunE = func(*cobra.Command, []string) error {
+		if _, err := bindEnv(flags, env.Getenv); err != nil {
+			return usage(err)
+		}
+		return runStatus(o, env)
+	}
+	return c
+}
+
+func runStatus(o statusOptions, env Env) error {
+	cp, rp, asJSON := o.Checkpoint, o.Report, o.JSON
 	if cp == "" {
 		return usage(errors.New("--checkpoint is required"))
 	}

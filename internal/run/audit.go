@@ -7,12 +7,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/cogsweep/cogsweep/internal/buildinfo"
 	"github.com/cogsweep/cogsweep/internal/cognito"
 )
 
@@ -33,12 +32,14 @@ type auditOption struct {
 // header is written.
 func (r *plan) audit(src Source) map[string]any {
 	o := r.o
-	version, commit, modified := buildInfo(r.env.Version, r.env.Commit)
+	b := buildinfo.Read(r.env.Version, r.env.Commit)
 	a := map[string]any{
-		"tool":         "cogsweep",
-		"tool_version": version,
-		"commit":       cmp.Or(commit, "unknown"),
-		"go_version":   runtime.Version(),
+		"tool": "cogsweep",
+		// The same string as `cogsweep version`: what a user reads there
+		// is what the audit kept.
+		"tool_version": b.String(),
+		"commit":       cmp.Or(b.Commit, "unknown"),
+		"go_version":   b.GoVersion,
 		"region":       r.region,
 		"pools":        r.auditPools(),
 		"action":       string(o.Action),
@@ -49,7 +50,7 @@ func (r *plan) audit(src Source) map[string]any {
 		"rows":         r.scan.Rows,
 		"options":      r.auditOptions(),
 	}
-	if modified {
+	if b.Modified {
 		a["commit_modified"] = true // built from a tree with uncommitted changes
 	}
 	if src.Path != "" { // a local file; stdin and S3 objects are spooled
@@ -114,25 +115,6 @@ func (r *run) logAudit(a map[string]any, who *cognito.Caller) {
 	r.log.Info("audit", "caller", caller, "tool_version", a["tool_version"], "commit", a["commit"], "region", a["region"],
 		"pools", a["pools"], "action", a["action"], "input", a["input"], "input_sha256", a["input_sha256"], "rows", a["rows"],
 		"options", strings.Join(set, " "))
-}
-
-// buildInfo is the version and the VCS commit the binary was built from.
-func buildInfo(v, c string) (version, commit string, modified bool) {
-	version, commit = v, c
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if version == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			version = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				commit = cmp.Or(commit, s.Value)
-			case "vcs.modified":
-				modified = s.Value == "true"
-			}
-		}
-	}
-	return version, commit, modified
 }
 
 // auditPools lists the pools the run is told about: --user-pool-id and

@@ -2,7 +2,6 @@ package run
 
 import (
 	"io"
-	"runtime/debug"
 	"time"
 )
 
@@ -24,18 +23,4 @@ type Env struct {
 	// Version and Commit name the build for the report header and the
 	// audit (set by the command line from its -ldflags variables).
 	Version, Commit string
-}
-
-// VersionString is version with the VCS revision the binary was built
-// from, when the build stamped one.
-func VersionString(version string) string {
-	v := version
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				v += " (" + s.Value[:12] + ")"
-			}
-		}
-	}
-	return v
 }

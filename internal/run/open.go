@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cogsweep/cogsweep/internal/batch"
+	"github.com/cogsweep/cogsweep/internal/buildinfo"
 	"github.com/cogsweep/cogsweep/internal/checkpoint"
 	"github.com/cogsweep/cogsweep/internal/fsutil"
 	"github.com/cogsweep/cogsweep/internal/report"
@@ -52,7 +53,7 @@ func (p *plan) open(ctx context.Context, store Storage) (*opened, error) {
 		return f, err
 	}
 	f.header = report.Header{
-		Kind: report.HeaderKind, SchemaVersion: report.SchemaVersion, Tool: "cogsweep", Version: VersionString(p.env.Version),
+		Kind: report.HeaderKind, SchemaVersion: report.SchemaVersion, Tool: "cogsweep", Version: buildinfo.Read(p.env.Version, p.env.Commit).String(),
 		Action: string(p.o.Action), Input: p.displayInput(), Fingerprint: p.fingerprint, Rows: p.scan.Rows,
 		DryRun: p.o.DryRun, StartedAt: time.Now().UTC(), Audit: p.audit(f.src),
 	}
