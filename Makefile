@@ -17,7 +17,7 @@ help: ## show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-18s %s\n", $$1, $$2}'
 
 build: ## build bin/cogsweep and bin/fakecognito
-	$(GO) build -o $(BIN)/cogsweep ./cmd/cogsweep
+	$(GO) build -buildvcs=auto -o $(BIN)/cogsweep ./cmd/cogsweep
 	$(GO) build -o $(BIN)/fakecognito ./cmd/fakecognito
 
 demo: build ## run disable, delete, then restore of one deleted user, end to end against the local fake Cognito seeded from fixtures/
@@ -55,7 +55,7 @@ IMAGE_TAG         ?= cogsweep:$(VERSION)
 
 image: ## container image tarball dist/cogsweep-image.tar (static binary, non-root, empty base; GOARCH=arm64 for Graviton)
 	@mkdir -p dist
-	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags "-s -w -buildid= -X github.com/cogsweep/cogsweep/internal/cli.Version=$(VERSION)" -o dist/cogsweep ./cmd/cogsweep
+	CGO_ENABLED=0 GOOS=linux $(GO) build -buildvcs=auto -trimpath -ldflags "-s -w -buildid= -X github.com/cogsweep/cogsweep/internal/cli.Version=$(VERSION)" -o dist/cogsweep ./cmd/cogsweep
 	# The image tool runs here: GOARCH=arm64 is the binary's, not the tool's.
 	GOOS=$$($(GO) env GOHOSTOS) GOARCH=$$($(GO) env GOHOSTARCH) SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run ./scripts/image --binary dist/cogsweep --out dist/cogsweep-image.tar --tag $(IMAGE_TAG) --version $(VERSION)
 
