@@ -47,8 +47,8 @@ type Bar struct {
 	mu                 sync.Mutex
 	w                  io.Writer
 	o                  Options
-	rows, writes, read window
-	throttles          window // over a minute: throttles come in bursts
+	rows, writes, read Window
+	throttles          Window // over a minute: throttles come in bursts
 	lastFrame          Frame  // for a redraw
 	rates              rates
 	drawn, finished    bool
@@ -62,8 +62,8 @@ func New(w io.Writer, o Options) *Bar {
 		o.Window = 10 * time.Second
 	}
 	return &Bar{w: w, o: o,
-		rows: window{span: o.Window}, writes: window{span: o.Window}, read: window{span: o.Window},
-		throttles: window{span: time.Minute}}
+		rows: Window{Span: o.Window}, writes: Window{Span: o.Window}, read: Window{Span: o.Window},
+		throttles: Window{Span: time.Minute}}
 }
 
 // Watch redraws the bar at the new width each time the terminal is
@@ -78,10 +78,10 @@ func (b *Bar) Update(f Frame) {
 		return
 	}
 	b.rates = rates{
-		rows:            b.rows.rate(f.Elapsed, f.Done),
-		writes:          b.writes.rate(f.Elapsed, f.Writes),
-		reads:           b.read.rate(f.Elapsed, f.Reads),
-		throttlesPerMin: b.throttles.rate(f.Elapsed, f.Throttles) * 60,
+		rows:            b.rows.Rate(f.Elapsed, f.Done),
+		writes:          b.writes.Rate(f.Elapsed, f.Writes),
+		reads:           b.read.Rate(f.Elapsed, f.Reads),
+		throttlesPerMin: b.throttles.Rate(f.Elapsed, f.Throttles) * 60,
 	}
 	b.lastFrame = f
 	b.draw(b.running(f))

@@ -166,3 +166,17 @@ func TestBar_LogLinesGoAboveTheBar(t *testing.T) {
 		}
 	}
 }
+
+// A long run's frames a second apart keep about a span of samples, not the run's.
+func TestWindow_Bounded(t *testing.T) {
+	w := Window{Span: time.Minute}
+	for i := 1; i <= 3600; i++ {
+		w.Rate(time.Duration(i)*time.Second, i/10)
+	}
+	if len(w.samples) > 64 {
+		t.Errorf("kept %d samples: memory must stay bounded", len(w.samples))
+	}
+	if got := 60 * w.Rate(3601*time.Second, 360); got < 5.8 || got > 6.2 {
+		t.Errorf("one a 10 s = %.2f/min, want 6", got)
+	}
+}

@@ -209,7 +209,7 @@ func (r *run) progress(total int) (func(batch.Stats), time.Duration, *progress.B
 	if bar := r.bar; bar != nil {
 		return func(s batch.Stats) { bar.Update(barFrame(s, total)) }, time.Second, bar
 	}
-	var thr throttleWindow // progress calls come from one goroutine
+	thr := progress.Window{Span: time.Minute} // progress calls come from one goroutine
 	return func(s batch.Stats) {
 		var rate float64
 		if s.Elapsed > 0 {
@@ -221,7 +221,7 @@ func (r *run) progress(total int) (func(batch.Stats), time.Duration, *progress.B
 		}
 		r.log.Info("progress", "done", s.Rows, "total", total, "rows_per_s", round1(rate),
 			"limit_per_s", round1(s.WriteRate), "throttles", s.Throttles,
-			"throttles_per_min", round1(thr.perMinute(s.Elapsed, s.Throttles)), "retries", s.Retries, "eta", eta,
+			"throttles_per_min", round1(60*thr.Rate(s.Elapsed, s.Throttles)), "retries", s.Retries, "eta", eta,
 			"writes", s.Writes, "reads", s.Reads, "read_limit_per_s", round1(s.ReadRate))
 	}, 10 * time.Second, nil
 }
