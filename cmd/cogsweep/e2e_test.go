@@ -72,6 +72,39 @@ func command(t *testing.T, dir, url string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// runUntil starts cmd and SIGKILLs it once reached says so; it reports
+// whether it killed it. A run that ends first must end with exit 0, and
+// one that makes no progress for a minute fails the test.
+func runUntil(t *testing.T, cmd *exec.Cmd, reached func() bool) bool {
+	t.Helper()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case err := <-done:
+			if code := exitCode(err); code != 0 {
+				t.Fatalf("run ended with exit %d\n%s", code, out.String())
+			}
+			return false
+		case <-deadline:
+			t.Fatal("run did not progress")
+		default:
+			if reached() {
+				_ = cmd.Process.Kill()
+				<-done
+				return true
+			}
+			time.Sleep(200 * time.Microsecond) // polls the fake's counter, not a wait for an event
+		}
+	}
+}
+
 func exitCode(err error) int {
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -205,36 +238,10 @@ func TestE2E_CrashLoop(t *testing.T) {
 	killed := 0
 	for killed < kills {
 		before := srv.Processed("AdminDeleteUser")
-		cmd := command(t, dir, url, args...)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
 		// Kill after a random number of further deletes (or let it end).
 		target := before + 50 + rng.IntN(400)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		deadline := time.After(60 * time.Second)
-	wait:
-		for {
-			select {
-			case err := <-done:
-				if code := exitCode(err); code != 0 {
-					t.Fatalf("run ended with exit %d\n%s", code, out.String())
-				}
-				break wait
-			case <-deadline:
-				t.Fatal("run did not progress")
-			default:
-				if srv.Processed("AdminDeleteUser") >= target {
-					_ = cmd.Process.Kill()
-					<-done
-					killed++
-					break wait
-				}
-				time.Sleep(200 * time.Microsecond)
-			}
+		if runUntil(t, command(t, dir, url, args...), func() bool { return srv.Processed("AdminDeleteUser") >= target }) {
+			killed++
 		}
 		if srv.UserCount(pool) == keep {
 			break

@@ -1,13 +1,11 @@
 package main_test
 
 import (
-	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/cogsweep/cogsweep/internal/fakecognito"
 	"github.com/cogsweep/cogsweep/internal/report"
@@ -58,35 +56,9 @@ func TestE2E_RestoreCrashLoop(t *testing.T) {
 	killed := 0
 	for killed < kills && srv.UserCount(pool) < n {
 		before := srv.Processed("AdminCreateUser")
-		cmd := command(t, dir, url, args...)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
 		target := before + 30 + rng.IntN(200)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		deadline := time.After(60 * time.Second)
-	wait:
-		for {
-			select {
-			case err := <-done:
-				if code := exitCode(err); code != 0 {
-					t.Fatalf("run ended with exit %d\n%s", code, out.String())
-				}
-				break wait
-			case <-deadline:
-				t.Fatal("run did not progress")
-			default:
-				if srv.Processed("AdminCreateUser") >= target {
-					_ = cmd.Process.Kill()
-					<-done
-					killed++
-					break wait
-				}
-				time.Sleep(200 * time.Microsecond)
-			}
+		if runUntil(t, command(t, dir, url, args...), func() bool { return srv.Processed("AdminCreateUser") >= target }) {
+			killed++
 		}
 	}
 	cmd := command(t, dir, url, args...)
