@@ -170,3 +170,34 @@ func TestRun_AccountPlan_SilentCloudWatch(t *testing.T) {
 		t.Errorf("warnings %q, want one naming CloudWatch GetMetricData", warns)
 	}
 }
+
+// A restore plans with the quota its creates spend: the pre-flight reads
+// UserCreation (a bought 100/s here, production at 30/s of it), and auto's
+// create limiter starts at the free share under that ceiling, while the
+// UserUpdate quota (25/s) is not the plan's.
+func TestRun_AccountPlan_RestoreReadsUserCreation(t *testing.T) {
+	awsEnv(t)
+	opts := fakecognito.Options{AppliedQuotas: map[fakecognito.Category]float64{fakecognito.UserCreation: 100}}
+	srv, url := fake(t, opts, 0)
+	seedRestorable(t, srv, 20)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	in := writeFile(t, dir, "leavers.csv", usersCSV(1, 20))
+	deleteWithBackup(t, url, in, "users.backup.ndjson")
+	srv.SeedUsage(fakecognito.UserCreation, 20*time.Minute, 30, 0)
+	res := cogsweep(t.Context(), t, "restore", "--from-backup", "users.backup.ndjson", "--endpoint-url", url,
+		"--rate", "auto", "--progress", "off", "--log-format", "json")
+	if res.code != ExitOK {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	recs := logLines(t, res.stderr)
+	want := "at about 63/s free (quota 100/s, production 30/s over the last hour), 20 rows take about"
+	if plan := findLog(recs, "at about"); plan == nil || !strings.HasPrefix(plan["msg"].(string), want) {
+		t.Errorf("plan line %v, want it to start %q", plan, want)
+	}
+	h, _ := readReport(t, "users.backup.restore.report.ndjson")
+	acct, _ := h.Audit["account"].(map[string]any)
+	if acct == nil || acct["category"] != "UserCreation" || acct["quota"] != float64(100) || acct["max_rate"] != float64(100) {
+		t.Errorf("audit account %v, want UserCreation's quota 100 as the ceiling", acct)
+	}
+}

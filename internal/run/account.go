@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cogsweep/cogsweep/internal/account"
+	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/pace"
 )
 
@@ -20,15 +21,19 @@ const usageWindow = time.Hour
 // Quotas or CloudWatch endpoint that never answers).
 const maxAccountRead = 5 * time.Second
 
-// accountPlan is the write category's quota, production's recent load and
-// what they leave this run: free is this shard's share of the free rate.
+// accountPlan is the quota of the category the run's rows spend (UserUpdate
+// for writes, UserCreation for restore's creates), production's recent load
+// of it and what they leave this run: free is this shard's share of the
+// free rate.
 type accountPlan struct {
-	quota account.Quota
-	usage account.Usage
-	free  float64
-	prior float64 // quota minus production's peak, this shard's share (0: unknown)
-	// maxRate is this shard's write ceiling: the quota's share when
-	// --max-rate was left at its default, else the flag's.
+	category account.Category
+	quota    account.Quota
+	usage    account.Usage
+	free     float64
+	prior    float64 // quota minus production's peak, this shard's share (0: unknown)
+	// maxRate is this shard's ceiling in the category: the quota's share
+	// when --max-rate (restore: --create-rate) was left at its default,
+	// else the flag's.
 	maxRate  float64
 	rows     int
 	estimate time.Duration
@@ -77,13 +82,14 @@ func (r *plan) readAccount(ctx context.Context, a *admission, rows int) (*accoun
 	}
 	timeout := min(r.o.CallTimeout, maxAccountRead)
 	qctx, cancel := context.WithTimeout(ctx, timeout)
-	q, err := rd.ReadQuota(qctx, account.UserUpdate)
+	cat := r.rowCategory()
+	q, err := rd.ReadQuota(qctx, cat)
 	cancel()
 	if err := note(err, "Service Quotas GetServiceQuota"); err != nil {
 		return nil, err
 	}
 	uctx, cancel := context.WithTimeout(ctx, timeout)
-	u, err := rd.ReadUsage(uctx, account.UserUpdate, usageWindow)
+	u, err := rd.ReadUsage(uctx, cat, usageWindow)
 	cancel()
 	if err := note(err, "CloudWatch GetMetricData"); err != nil {
 		return nil, err
@@ -113,8 +119,9 @@ func (r *run) serviceEndpoint(variable string) string {
 func (r *run) applyPlan(q account.Quota, u account.Usage, rows int) *accountPlan {
 	shards := float64(max(r.shard.Count, 1))
 	est := account.Plan(q, u, rows, 1)
-	p := &accountPlan{quota: q, usage: u, free: est.Free / shards, rows: rows, maxRate: r.o.MaxRate}
-	if q.Known && r.o.Sources["max-rate"] == "default" {
+	flag, rate := r.rateFlag()
+	p := &accountPlan{category: q.Category, quota: q, usage: u, free: est.Free / shards, rows: rows, maxRate: rate}
+	if q.Known && r.o.Sources[flag] == "default" {
 		p.maxRate = q.Applied / shards // the quota is a job-wide total, like the flag
 	}
 	if u.Known {
@@ -145,11 +152,32 @@ func (r *run) applyPlan(q account.Quota, u account.Usage, rows int) *accountPlan
 	return p
 }
 
-// plannedRate is the write rate the run expects: auto's free share under
-// its ceiling (maxRate), or the fixed --rate.
+// plannedRate is the rate the run's rows go at: auto's free share under
+// its ceiling (maxRate), or the fixed --rate (restore: --create-rate).
 func (r *run) plannedRate(free, maxRate float64) float64 {
 	if r.o.Rate == "auto" {
 		return min(free, pace.AutoConfig(maxRate).Ceiling*maxRate)
 	}
+	if r.o.Action == batch.Restore {
+		return r.o.CreateRate
+	}
 	return r.fixedRate()
+}
+
+// rowCategory is the category each row's main call spends: restore's
+// AdminCreateUser is UserCreation (shared with sign-ups), every other
+// action's write UserUpdate. The account plan reads that category.
+func (r *run) rowCategory() account.Category {
+	if r.o.Action == batch.Restore {
+		return account.UserCreation
+	}
+	return account.UserUpdate
+}
+
+// rateFlag is the flag that caps rowCategory's rate and its value.
+func (r *run) rateFlag() (string, float64) {
+	if r.o.Action == batch.Restore {
+		return "create-rate", r.o.CreateRate
+	}
+	return "max-rate", r.o.MaxRate
 }

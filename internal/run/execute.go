@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cogsweep/cogsweep/internal/account"
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/input"
 	"github.com/cogsweep/cogsweep/internal/pace"
@@ -87,7 +88,7 @@ func (p *plan) execute(ctx context.Context, store Storage, f *opened, a *admissi
 		rw.Close()
 		return nil, err
 	}
-	if err := p.attachRestore(job, a.users); err != nil {
+	if err := p.attachRestore(job, a.users, a.account); err != nil {
 		rw.Close()
 		return nil, err
 	}
@@ -142,16 +143,24 @@ func (r *run) runJob(ctx context.Context, job *batch.Job, in input.Reader, refus
 // half of --max-rate when it planned nothing.
 func (r *run) limiters(acct *accountPlan) (*pace.Limiter, int) {
 	o := r.o
+	if acct != nil && acct.category != account.UserUpdate {
+		acct = nil // restore: the plan is of its creates (createLimiter)
+	}
 	if o.Rate == "auto" {
-		ceiling := maxRate(o, acct)
-		cfg := pace.AutoConfig(ceiling)
-		if acct != nil && ceiling > 0 {
-			cfg.Start = min(acct.free/ceiling, 1)
-			cfg.Prior = acct.prior / ceiling // 0 when production is unknown
-		}
-		return pace.NewLimiter(pace.New(cfg), o.Burst), o.Concurrency
+		return autoLimiter(maxRate(o, acct), acct, o.Burst), o.Concurrency
 	}
 	return pace.NewFixed(r.fixedRate(), o.Burst), o.Concurrency
+}
+
+// autoLimiter is --rate auto's limiter under ceiling, started at the free
+// share the account plan found (at half the ceiling without one).
+func autoLimiter(ceiling float64, acct *accountPlan, burst int) *pace.Limiter {
+	cfg := pace.AutoConfig(ceiling)
+	if acct != nil && ceiling > 0 {
+		cfg.Start = min(acct.free/ceiling, 1)
+		cfg.Prior = acct.prior / ceiling // 0 when production is unknown
+	}
+	return pace.NewLimiter(pace.New(cfg), burst)
 }
 
 // fixedRate is --rate when it is a number (Validate checked it).

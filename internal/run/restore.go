@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/cogsweep/cogsweep/internal/account"
 	"github.com/cogsweep/cogsweep/internal/backup"
 	"github.com/cogsweep/cogsweep/internal/batch"
 	"github.com/cogsweep/cogsweep/internal/cognito"
@@ -127,11 +128,11 @@ func (p *plan) restoreRows() (input.Reader, func(), error) {
 }
 
 // attachRestore gives the job the backup and the create limiter.
-func (p *plan) attachRestore(job *batch.Job, users Backend) error {
+func (p *plan) attachRestore(job *batch.Job, users Backend, acct *accountPlan) error {
 	if p.o.Action != batch.Restore {
 		return nil
 	}
-	job.Creates = p.createLimiter()
+	job.Creates = p.createLimiter(acct)
 	job.Restore = &batch.Restorer{Backup: p.backup, Invite: p.o.ResendInvitation}
 	if users == nil {
 		return nil // no call will be made
@@ -146,11 +147,20 @@ func (p *plan) attachRestore(job *batch.Job, users Backend) error {
 
 // createLimiter paces AdminCreateUser, in the UserCreation category (shared
 // with sign-ups): --create-rate, or under --rate auto a controller of its
-// own whose ceiling --create-rate is.
-func (p *plan) createLimiter() *pace.Limiter {
+// own whose ceiling is --create-rate, or the applied UserCreation quota
+// when the flag was left at its default and the account plan read it
+// (started at the free share that plan found, as writes are).
+func (p *plan) createLimiter(acct *accountPlan) *pace.Limiter {
 	o := p.o
-	if o.Rate == "auto" {
-		return pace.NewLimiter(pace.New(pace.AutoConfig(o.CreateRate)), o.Burst)
+	if acct != nil && acct.category != account.UserCreation {
+		acct = nil
 	}
-	return pace.NewFixed(o.CreateRate, o.Burst)
+	if o.Rate == "auto" {
+		ceiling := o.CreateRate
+		if acct != nil {
+			ceiling = acct.maxRate
+		}
+		return autoLimiter(ceiling, acct, o.Burst)
+	}
+	return pace.NewFixed(o.CreateRate, o.Burst) // a fixed rate is the user's, as --rate is
 }

@@ -23,7 +23,9 @@ const UsageLag = 2 * time.Minute
 // first read (denied, no data) the loop stays off: the same reads would
 // fail again.
 func (r *run) watchAccount(ctx context.Context, writes *pace.Limiter, acct *accountPlan) (batch.Limiter, func()) {
-	if acct == nil || acct.reader == nil || !acct.usageKnown || r.o.UsageInterval <= 0 || r.o.Rate != "auto" || r.o.DryRun {
+	// Restore's plan is of its creates, not of these writes: the outer loop
+	// watches UserUpdate only (README: what it cannot see).
+	if acct == nil || acct.category != account.UserUpdate || acct.reader == nil || !acct.usageKnown || r.o.UsageInterval <= 0 || r.o.Rate != "auto" || r.o.DryRun {
 		return writes, func() {}
 	}
 	own := account.NewOwn(r.now)
