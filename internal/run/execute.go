@@ -93,19 +93,7 @@ func (p *plan) execute(ctx context.Context, store Storage, f *opened, a *admissi
 		return nil, err
 	}
 	tl := startTimeline(ctx, p.log, job, f.files, f.resume) // timeline.go
-	if f.resume {
-		p.log.Info("resuming", "checkpoint", p.checkpointPath, "rows", p.scan.Rows, "settled", f.state.Settled.Count(), "in_flight_before", len(f.prior))
-	} else {
-		conc := any(workers)
-		if gate != nil {
-			conc = fmt.Sprintf("auto (%d now, at most %d)", gate.Limit(), workers)
-		}
-		if p.console {
-			p.log.Info(fmt.Sprintf("starting %s of %s rows at %.1f writes/s (--rate %s), concurrency %v", o.Action, thousands(p.scan.Rows), writes.Rate(), o.Rate, conc))
-		} else {
-			p.log.Info("starting", "action", o.Action, "rows", p.scan.Rows, "report", p.reportPath, "rate", o.Rate, "start_rate", writes.Rate(), "max_rate", maxRate(o, a.account), "concurrency", conc)
-		}
-	}
+	p.logStart(f, a, writes, workers, gate)
 	in, closeIn, err := p.openReader(f.src)
 	if err != nil {
 		rw.Close()
@@ -118,6 +106,25 @@ func (p *plan) execute(ctx context.Context, store Storage, f *opened, a *admissi
 		x.bar.Finish(barFrame(x.stats, total), barState(x.runErr, o.DryRun))
 	}
 	return x, nil
+}
+
+// logStart says where the run begins: resuming a checkpoint, or starting
+// with its rate and concurrency (one short sentence at a terminal).
+func (p *plan) logStart(f *opened, a *admission, writes *pace.Limiter, workers int, gate *pace.Gate) {
+	o := p.o
+	if f.resume {
+		p.log.Info("resuming", "checkpoint", p.checkpointPath, "rows", p.scan.Rows, "settled", f.state.Settled.Count(), "in_flight_before", len(f.prior))
+		return
+	}
+	conc := any(workers)
+	if gate != nil {
+		conc = fmt.Sprintf("auto (%d now, at most %d)", gate.Limit(), workers)
+	}
+	if p.console {
+		p.log.Info(fmt.Sprintf("starting %s of %s rows at %.1f writes/s (--rate %s), concurrency %v", o.Action, thousands(p.scan.Rows), writes.Rate(), o.Rate, conc))
+		return
+	}
+	p.log.Info("starting", "action", o.Action, "rows", p.scan.Rows, "report", p.reportPath, "rate", o.Rate, "start_rate", writes.Rate(), "max_rate", maxRate(o, a.account), "concurrency", conc)
 }
 
 // runJob runs the job unless admit refused the run. A dry run that a guard
