@@ -14,7 +14,13 @@ import (
 // bind registers the flags of action a on fs.
 func bind(o *run.Options, fs *pflag.FlagSet) {
 	a := o.Action
-	fs.StringVar(&o.UserPoolID, "user-pool-id", o.UserPoolID, "the user `pool` (e.g. us-east-1_AbC123); a row's user_pool_id column wins")
+	pool := "the user `pool` (e.g. us-east-1_AbC123); a row's user_pool_id column wins"
+	if a == batch.Restore {
+		// A restore's rows name users of the backup, whose pool is one: no
+		// row's column chooses another (run/restore.go).
+		pool = "the user `pool` to restore into (default: the backup's; another pool needs --to-pool)"
+	}
+	fs.StringVar(&o.UserPoolID, "user-pool-id", o.UserPoolID, pool)
 	if a == batch.Rollback {
 		fs.StringVar(&o.FromReport, "from-report", o.FromReport, "the `report` of the disable run to undo (required)")
 	} else {

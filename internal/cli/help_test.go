@@ -42,6 +42,8 @@ func TestHelp_OnStdoutInSections(t *testing.T) {
 		{name: "status", args: []string{"status", "--help"},
 			sections: []string{"Examples:", "Files flags:", "--checkpoint file", "Output flags:", "--json", "COGSWEEP_CHECKPOINT (--checkpoint)"},
 			absent:   []string{"COGSWEEP_MAX_USERS", "--max-users", "Rate flags:"}},
+		{name: "restore", args: []string{"restore", "--help"},
+			sections: []string{"cogsweep restore [flags]", "Input flags:", "--from-backup", "--to-pool"}, absent: []string{"user_pool_id column wins"}},
 		{name: "merge-reports", args: []string{"help", "merge-reports"}, sections: []string{"Examples:", "Files flags:", "--output", "--temp-dir"}},
 		{name: "top level", args: []string{"--help"}, sections: []string{"Usage:", "Examples:", "Actions", "  disable ", "Other commands:", "  completion ", "  version ", "Exit codes:", "  75 "}},
 		{name: "help", args: []string{"help"}, sections: []string{"Usage:", "Actions", "Exit codes:"}},
