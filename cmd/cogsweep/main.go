@@ -1,4 +1,4 @@
-// Command cogsweep disables, deletes and scrubs Amazon Cognito user-pool users
+// Command cogsweep disables, deletes, scrubs and restores Amazon Cognito user-pool users
 // in bulk, at a rate the account's quota allows, resumably.
 package main
 

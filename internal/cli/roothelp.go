@@ -11,7 +11,7 @@ import (
 	"github.com/cogsweep/cogsweep/internal/batch"
 )
 
-const rootAbout = `cogsweep disables, deletes and scrubs Amazon Cognito user-pool users in bulk, at a rate the account's quota allows, and can be killed and resumed at any time.`
+const rootAbout = `cogsweep disables, deletes, scrubs and restores Amazon Cognito user-pool users in bulk, at a rate the account's quota allows, and can be killed and resumed at any time.`
 
 const rootExamples = `cogsweep disable --user-pool-id us-east-1_AbC123 --input leavers.csv --report leavers.report.ndjson
 cogsweep delete --user-pool-id us-east-1_AbC123 --confirm-pool-id us-east-1_AbC123 --input - --format ndjson < purge.ndjson
