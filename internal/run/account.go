@@ -104,6 +104,16 @@ func (r *plan) readAccount(ctx context.Context, a *admission, rows int) (*accoun
 	return plan, nil
 }
 
+// of is the plan when it is of category c, else nil: a restore's plan is of
+// its creates, and its writes (group adds, disables) then go at the flags'
+// rates, as without a plan.
+func (p *accountPlan) of(c account.Category) *accountPlan {
+	if p == nil || p.category != c {
+		return nil
+	}
+	return p
+}
+
 // serviceEndpoint is --endpoint-url for a service whose own endpoint
 // variable is unset, as for STS: an emulator serves them all, and asking
 // real AWS with its test credentials could only fail.

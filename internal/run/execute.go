@@ -124,7 +124,7 @@ func (p *plan) logStart(f *opened, a *admission, writes *pace.Limiter, workers i
 		p.log.Info(fmt.Sprintf("starting %s of %s rows at %.1f writes/s (--rate %s), concurrency %v", o.Action, thousands(p.scan.Rows), writes.Rate(), o.Rate, conc))
 		return
 	}
-	p.log.Info("starting", "action", o.Action, "rows", p.scan.Rows, "report", p.reportPath, "rate", o.Rate, "start_rate", writes.Rate(), "max_rate", maxRate(o, a.account), "concurrency", conc)
+	p.log.Info("starting", "action", o.Action, "rows", p.scan.Rows, "report", p.reportPath, "rate", o.Rate, "start_rate", writes.Rate(), "max_rate", maxRate(o, a.account.of(account.UserUpdate)), "concurrency", conc)
 }
 
 // runJob runs the job unless admit refused the run. A dry run that a guard
@@ -150,9 +150,7 @@ func (r *run) runJob(ctx context.Context, job *batch.Job, in input.Reader, refus
 // half of --max-rate when it planned nothing.
 func (r *run) limiters(acct *accountPlan) (*pace.Limiter, int) {
 	o := r.o
-	if acct != nil && acct.category != account.UserUpdate {
-		acct = nil // restore: the plan is of its creates (createLimiter)
-	}
+	acct = acct.of(account.UserUpdate)
 	if o.Rate == "auto" {
 		return autoLimiter(maxRate(o, acct), acct, o.Burst), o.Concurrency
 	}

@@ -152,9 +152,7 @@ func (p *plan) attachRestore(job *batch.Job, users Backend, acct *accountPlan) e
 // (started at the free share that plan found, as writes are).
 func (p *plan) createLimiter(acct *accountPlan) *pace.Limiter {
 	o := p.o
-	if acct != nil && acct.category != account.UserCreation {
-		acct = nil
-	}
+	acct = acct.of(account.UserCreation)
 	if o.Rate == "auto" {
 		ceiling := o.CreateRate
 		if acct != nil {

@@ -25,7 +25,8 @@ const UsageLag = 2 * time.Minute
 func (r *run) watchAccount(ctx context.Context, writes *pace.Limiter, acct *accountPlan) (batch.Limiter, func()) {
 	// Restore's plan is of its creates, not of these writes: the outer loop
 	// watches UserUpdate only (README: what it cannot see).
-	if acct == nil || acct.category != account.UserUpdate || acct.reader == nil || !acct.usageKnown || r.o.UsageInterval <= 0 || r.o.Rate != "auto" || r.o.DryRun {
+	acct = acct.of(account.UserUpdate)
+	if acct == nil || acct.reader == nil || !acct.usageKnown || r.o.UsageInterval <= 0 || r.o.Rate != "auto" || r.o.DryRun {
 		return writes, func() {}
 	}
 	own := account.NewOwn(r.now)
