@@ -24,6 +24,7 @@ const matrixSeeds = 8
 var (
 	matrixSeed  = flag.Uint64("matrix.seed", 1, "first seed each cell is played with")
 	matrixQuota = flag.Float64("matrix.quota", 25, "the server's quota, calls per second (the schedules scale with it)")
+	matrixSets  = flag.Int("matrix.sets", 1, "play the matrix on this many sets of seeds (the first from -matrix.seed, each next 100 on) and log how far they spread")
 )
 
 type cellResult struct {
@@ -36,8 +37,8 @@ type cellResult struct {
 }
 
 // runMatrix plays every cell with --rate auto's controller over
-// matrixSeeds seeds, and with the hindsight oracle, on all CPUs.
-func runMatrix(cells []sim.Cell) []cellResult {
+// matrixSeeds seeds from first, and with the hindsight oracle, on all CPUs.
+func runMatrix(cells []sim.Cell, first uint64) []cellResult {
 	oracle := sim.NewOracle()
 	out := make([]cellResult, len(cells))
 	work := make(chan int)
@@ -47,7 +48,7 @@ func runMatrix(cells []sim.Cell) []cellResult {
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				out[i] = runCell(cells[i], oracle)
+				out[i] = runCell(cells[i], oracle, first)
 			}
 		}()
 	}
@@ -59,10 +60,10 @@ func runMatrix(cells []sim.Cell) []cellResult {
 	return out
 }
 
-func runCell(c sim.Cell, oracle *sim.Oracle) cellResult {
+func runCell(c sim.Cell, oracle *sim.Oracle, first uint64) cellResult {
 	r := cellResult{cell: c}
 	seeds := func(f func(sim.Scenario)) {
-		for seed := *matrixSeed; seed < *matrixSeed+matrixSeeds; seed++ {
+		for seed := first; seed < first+matrixSeeds; seed++ {
 			f(c.Scenario(seed, pace.DefaultSpread))
 		}
 	}
@@ -77,7 +78,7 @@ func runCell(c sim.Cell, oracle *sim.Oracle) cellResult {
 		sc.Limit = r.goal.Limit(sc.Ideal())
 		r.auto.Add(sim.Run(sc, sim.NewController(pace.New(pace.AutoConfig(sc.Quota)))))
 	})
-	r.rates = oracle.Rates(c.Scenario(*matrixSeed, pace.DefaultSpread))
+	r.rates = oracle.Rates(c.Scenario(first, pace.DefaultSpread))
 	r.miss = r.goal.Misses(r.auto)
 	return r
 }
@@ -110,8 +111,11 @@ func TestAuto_Matrix(t *testing.T) {
 			cells = append(cells, c)
 		}
 	}
-	results := runMatrix(cells)
+	results := runMatrix(cells, *matrixSeed)
 	t.Log("\n" + matrixTable(results))
+	if *matrixSets > 1 {
+		t.Log("\n" + matrixSpread(cells, results))
+	}
 	passing := map[string]bool{}
 	if data, err := os.ReadFile(passingFile); err == nil {
 		for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
@@ -181,7 +185,9 @@ func matrixMarkdown(results []cellResult) string {
 		"the oracle's time + 5% at the oracle's production. The oracle's runs go on until they finish (at most 100x the\n" +
 		"ideal: a bucket one call deep, where every rate that keeps production served is a crawl); the controller's go on\n" +
 		"until its goal's time, at least 20x the ideal, and one cut off there is counted unfinished.\n\n" +
-		"Other sets than the tuned one: `-args -matrix.seed 101` (seeds 101-108), `-args -matrix.quota 40`.\n\n")
+		"Other sets than the tuned one: `-args -matrix.seed 101` (seeds 101-108), `-args -matrix.quota 40`. How far\n" +
+		"the verdicts move with the seeds alone: `-args -matrix.sets 6` plays six sets (seeds 1-8, 101-108, ... 501-508)\n" +
+		"and logs each set's summary and their spread; a change of the controller is a gain only beyond that spread.\n\n")
 	b.WriteString("| depth | production | cells passed | auto: mean time/ideal | auto: mean production served | oracle: mean time/ideal | oracle: mean production served |\n")
 	b.WriteString("| --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, k := range order {
@@ -200,29 +206,21 @@ func matrixTable(results []cellResult) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-42s | %-26s | %-26s | %s\n", "cell (depth, production, schedule, length, latency)",
 		"auto: time/ideal prod thr", "oracle: time/ideal prod thr", "goal, verdict")
-	passed, mean, meanN := 0, 0.0, 0
 	for _, r := range results {
 		verdict := "PASS"
 		if r.miss != "" {
 			verdict = "FAIL" + r.miss
-		} else {
-			passed++
 		}
 		bound := ""
 		if r.goal.OracleBound {
 			bound = " (oracle-bound)"
-		} else {
-			mean += r.auto.TimeRatio
-			meanN++
 		}
 		fmt.Fprintf(&b, "%-42s | %6.3f %.4f %5.2f%% | %6.3f %.4f %5.2f%% | <=%.3f >=%.3f%s %s\n", r.cell,
 			r.auto.TimeRatio, r.auto.ProdServed(), 100*r.auto.JobThrottleRate(),
 			r.oracle.TimeRatio, r.oracle.ProdServed(), 100*r.oracle.JobThrottleRate(),
 			r.goal.MaxTimeRatio, r.goal.MinProdServed, bound, verdict)
 	}
-	if meanN > 0 {
-		mean /= float64(meanN)
-	}
+	passed, mean, meanN := matrixSummary(results)
 	fmt.Fprintf(&b, "cells passed %d / %d; mean time/ideal over the %d cells the oracle does not bound: %.3f (goal <= %.2f)\n",
 		passed, len(results), meanN, mean, sim.MaxMeanTimeRatio)
 	return b.String()
@@ -249,4 +247,59 @@ func TestAuto_RateStaysFinite(t *testing.T) {
 			}
 		})
 	}
+}
+
+// matrixSpread plays the cells on the further seed sets -matrix.sets asks
+// for and says how far the sets spread: which seeds a cell is played with
+// moves its verdict, and a change of the controller is a gain only if it
+// moves the figures by more than that.
+func matrixSpread(cells []sim.Cell, first []cellResult) string {
+	var b strings.Builder
+	sets := [][]cellResult{first}
+	for k := 1; k < *matrixSets; k++ {
+		sets = append(sets, runMatrix(cells, *matrixSeed+uint64(100*k)))
+	}
+	lo, hi, sumPassed, sumMean := len(cells), 0, 0, 0.0
+	always := make([]bool, len(cells))
+	for i := range always {
+		always[i] = true
+	}
+	for k, results := range sets {
+		passed, mean, meanN := matrixSummary(results)
+		fmt.Fprintf(&b, "seeds %d-%d: cells passed %d / %d; mean time/ideal over the %d cells the oracle does not bound: %.3f\n",
+			*matrixSeed+uint64(100*k), *matrixSeed+uint64(100*k)+matrixSeeds-1, passed, len(results), meanN, mean)
+		lo, hi = min(lo, passed), max(hi, passed)
+		sumPassed += passed
+		sumMean += mean
+		for i, r := range results {
+			always[i] = always[i] && r.miss == ""
+		}
+	}
+	n := 0
+	for _, a := range always {
+		if a {
+			n++
+		}
+	}
+	fmt.Fprintf(&b, "over %d sets: cells passed %.1f on average (%d to %d), passed in every set %d; mean time/ideal %.3f\n",
+		len(sets), float64(sumPassed)/float64(len(sets)), lo, hi, n, sumMean/float64(len(sets)))
+	return b.String()
+}
+
+// matrixSummary counts the cells that met their goal and the mean
+// time/ideal over the cells the oracle does not bound.
+func matrixSummary(results []cellResult) (passed int, mean float64, meanN int) {
+	for _, r := range results {
+		if r.miss == "" {
+			passed++
+		}
+		if !r.goal.OracleBound {
+			mean += r.auto.TimeRatio
+			meanN++
+		}
+	}
+	if meanN > 0 {
+		mean /= float64(meanN)
+	}
+	return passed, mean, meanN
 }
