@@ -294,7 +294,8 @@ func TestNew_Defaults(t *testing.T) {
 
 // fastProbe drives an auto controller the way a run does: throttled at
 // the plateau until its ceiling is low, then every call it lets through
-// answered, until the probe has climbed to more than twice that ceiling.
+// answered, until the probe has climbed to three times that ceiling (or
+// near the top).
 // It returns the state just before the next throttle and just after it.
 func fastProbe(t *testing.T) (Controller, State, State) {
 	c := New(bucket25())
@@ -304,7 +305,7 @@ func fastProbe(t *testing.T) (Controller, State, State) {
 		s = c.Next(s, thr, at(now))
 		now += 6 * time.Second
 	}
-	limit := 2.2 * s.WMax
+	limit := math.Min(3*s.WMax, 0.99*c.cfg.Rate*c.cfg.Ceiling)
 	for s.Rate < limit {
 		now += time.Duration(float64(time.Second) / s.Rate)
 		s = c.Next(s, ok, at(now))
@@ -426,5 +427,43 @@ func TestAuto_TargetDampsThePlateau(t *testing.T) {
 	feed(time.Minute, 200) // 0.5%
 	if s.Damp != 1 {
 		t.Errorf("Damp = %.2f at 0.5%% throttled, want 1", s.Damp)
+	}
+}
+
+// The onset after a cut starts from an empty bucket, which refills only
+// while the rate is under the share: a throttle soon after a cut, before
+// the bucket could fill, needs less excess than a bucket's worth, and the
+// share is higher than the excess alone says. The estimate is the highest
+// share at which a bucket of Burst, empty at the cut and refilled at that
+// share, is empty again at the throttle.
+func TestAuto_OnsetFromAnEmptyBucket(t *testing.T) {
+	c, _, s := fastProbe(t)
+	if s.level0 != 0 {
+		t.Fatalf("level at the cut %v, want 0 (empty)", s.level0)
+	}
+	now := s.epoch
+	for now.Before(s.epoch.Add(3 * time.Second)) {
+		now = now.Add(time.Duration(float64(time.Second) / s.Rate))
+		s = c.Next(s, ok, now)
+	}
+	left := func(share float64) float64 {
+		const n = 4096
+		span := now.Sub(s.epoch)
+		dt := span.Seconds() / n
+		level := 0.0
+		for i := range n {
+			r := c.curve(s, s.epoch.Add(time.Duration((float64(i)+0.5)*float64(span)/n)))
+			level = math.Min(c.cfg.Burst, math.Max(0, level+(share-r)*dt))
+		}
+		return level
+	}
+	a := c.onset(s, now)
+	t.Logf("cut to %.2f, rate %.2f 3 s later: onset %.2f, bucket left %.3f; at onset + 0.3, %.3f",
+		s.from, s.Rate, a, left(a), left(a+0.3))
+	if left(a) > 0.05 {
+		t.Errorf("at the onset %.2f the bucket holds %.3f at the throttle, want empty", a, left(a))
+	}
+	if left(a+0.3) < 0.05 {
+		t.Errorf("at %.2f, above the onset, the bucket is still empty at the throttle: the onset errs low", a+0.3)
 	}
 }
