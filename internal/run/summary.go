@@ -60,9 +60,19 @@ func planText(a batch.Action, dry bool, s report.Summary) string {
 	// Writes and reads are apart: each quota has its own limiter, and
 	// their sum against the write limit would look like a broken limit.
 	fmt.Fprintf(&b, "\n%d calls in %.1fs (%d throttled, %.1f/min; %d retries):", s.Calls, s.ElapsedSeconds, s.Throttles, perMin, s.Retries)
-	fmt.Fprintf(&b, "\nwrites %d, %.1f/s (limit %.1f/s at the end); reads %d, %.1f/s (limit %.1f/s).\nReport: %s",
-		s.Writes, perSecond(s.Writes, s.ElapsedSeconds), s.LimiterRate, s.Reads, perSecond(s.Reads, s.ElapsedSeconds), s.ReadLimiterRate, s.Report)
+	fmt.Fprintf(&b, "\nwrites %d, %.1f/s (%s); reads %d, %.1f/s (%s).\nReport: %s",
+		s.Writes, perSecond(s.Writes, s.ElapsedSeconds), limitText(s.LimiterRate, " at the end"),
+		s.Reads, perSecond(s.Reads, s.ElapsedSeconds), limitText(s.ReadLimiterRate, ""), s.Report)
 	return b.String()
+}
+
+// limitText is a limiter's rate for people. A run refused before its first
+// call never started one; "limit 0.0/s" read like a limit that stopped it.
+func limitText(rate float64, when string) string {
+	if rate <= 0 {
+		return "no limiter started"
+	}
+	return fmt.Sprintf("limit %.1f/s%s", rate, when)
 }
 
 func perSecond(n int64, seconds float64) float64 {

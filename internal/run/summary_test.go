@@ -23,6 +23,10 @@ func TestPlanText_WritesAndReadsApart(t *testing.T) {
 				Calls: 400, Writes: 200, Reads: 200, ElapsedSeconds: 10, AchievedRate: 40, LimiterRate: 20, ReadLimiterRate: 25},
 			want: []string{"400 calls in 10.0s", "writes 200, 20.0/s (limit 20.0/s at the end)", "reads 200, 20.0/s (limit 25.0/s)"},
 			not:  []string{"calls/s", "limiter at"}},
+		{name: "refused before the first call",
+			s:    report.Summary{Status: "refused", Rows: 3, Counts: map[report.Outcome]int{report.NotAttempted: 3}},
+			want: []string{"writes 0, 0.0/s (no limiter started)", "reads 0, 0.0/s (no limiter started)"},
+			not:  []string{"limit 0.0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
