@@ -20,6 +20,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/cogsweep/cogsweep/internal/cognito"
 	"github.com/cogsweep/cogsweep/internal/fakecognito"
 )
 
@@ -151,6 +152,7 @@ func TestRun_ServesSeededPoolUntilCancelled(t *testing.T) {
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
 		Retryer:     func() aws.Retryer { return aws.NopRetryer{} },
+		HTTPClient:  cognito.PlainBody(nil),
 	}, func(o *cip.Options) { o.BaseEndpoint = aws.String(url) })
 	bg := context.Background()
 	for pool, want := range map[string]int32{"us-east-1_DEMO00001": 40, "eu-west-1_EMPTY": 0} {

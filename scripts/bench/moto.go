@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/cogsweep/cogsweep/internal/cognito"
 	"github.com/cogsweep/cogsweep/internal/emulator"
 )
 
@@ -45,6 +46,7 @@ func motoClient(url string) *cip.Client {
 		Region:      region,
 		Credentials: credentials.NewStaticCredentialsProvider("bench", "bench", ""),
 		Retryer:     func() aws.Retryer { return aws.NopRetryer{} },
+		HTTPClient:  cognito.PlainBody(nil),
 	}
 	return cip.NewFromConfig(cfg, func(o *cip.Options) { o.BaseEndpoint = aws.String(url) })
 }
