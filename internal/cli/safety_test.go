@@ -397,6 +397,7 @@ func TestSafety_ProtectFile(t *testing.T) {
 	}{
 		{"lines", "protect.txt", "\ufeffuser0002\n\n# break-glass\n  user0004  \n", []int{2, 4}},
 		{"csv", "protect.csv", "email,Username\na@x,user0001\nb@x,USER0003\n", []int{1, 3}},
+		{"ndjson, fields differ by line", "protect.ndjson", `{"sub":"no-such-sub"}` + "\n" + `{"username":"user0003"}` + "\n", []int{3}},
 		{"ndjson with pools", "protect.ndjson", `{"username":"user0001","user_pool_id":"us-east-1_OTHER0001"}` + "\n" + `{"username":"user0002","user_pool_id":"` + testPool + `"}` + "\n", []int{2}},
 	}
 	for _, tt := range tests {
@@ -455,10 +456,13 @@ func TestSafety_ProtectFile(t *testing.T) {
 		t.Chdir(dir)
 		in := writeFile(t, dir, "in.csv", usersCSV(1, 3))
 		for name, content := range map[string]string{
-			"empty.txt":    "# nobody\n",
-			"badname.txt":  "user0001\nhas space\n",
-			"nocolumn.csv": "email\na@x\n",
-			"missing.txt":  "",
+			"empty.txt":        "# nobody\n",
+			"badname.txt":      "user0001\nhas space\n",
+			"nocolumn.csv":     "email\na@x\n",
+			"noname.csv":       "email,username\na@x,user0001\nb@x,\n",
+			"noname.ndjson":    `{"username":"user0001"}` + "\n" + `{"email":"b@x"}` + "\n",
+			"emailonly.ndjson": `{"email":"b@x"}` + "\n" + `{"username":"user0001"}` + "\n",
+			"missing.txt":      "",
 		} {
 			pf := filepath.Join(dir, name)
 			if name != "missing.txt" {

@@ -96,7 +96,9 @@ func protectRows(r io.Reader, format input.Format, set *protectSet) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	if c := rd.Columns(); !c.Username && !c.Sub {
+	// A CSV header tells at once; an NDJSON file's lines are checked one
+	// by one below (its first line need not carry every field).
+	if c := rd.Columns(); format == input.CSV && !c.Username && !c.Sub {
 		return 0, errors.New("no username column (username, Username, cognito:username or sub)")
 	}
 	n := 0
@@ -115,6 +117,10 @@ func protectRows(r io.Reader, format input.Format, set *protectSet) (int, error)
 			if err := input.ValidPoolID(row.UserPoolID); err != nil {
 				return n, fmt.Errorf("line %d: %w", row.Line, err)
 			}
+		}
+		if row.Username == "" && row.Sub == "" {
+			// Skipped, it would protect nobody, silently.
+			return n, fmt.Errorf("line %d: no username or sub", row.Line)
 		}
 		for _, name := range []string{row.Username, row.Sub} {
 			if name != "" {
