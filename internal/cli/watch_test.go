@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -148,5 +149,50 @@ func TestRun_OuterLoopOffWhenDenied(t *testing.T) {
 	}
 	if n := srv.Calls("GetMetricData"); n != 1 {
 		t.Errorf("GetMetricData called %d times, want once (the pre-flight's)", n)
+	}
+}
+
+// TestRun_OuterLoop_Restore: a restore under --rate auto watches the
+// category it spends, UserCreation (shared with sign-ups): production's
+// throttled sign-ups lower the creates' ceiling, as production's throttled
+// updates lower a delete's.
+func TestRun_OuterLoop_Restore(t *testing.T) {
+	awsEnv(t)
+	const n = 3000
+	srv, url := fake(t, fakecognito.Options{AppliedQuotas: map[fakecognito.Category]float64{fakecognito.UserCreation: 50}}, 0)
+	seedRestorable(t, srv, n)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	in := writeFile(t, dir, "leavers.csv", usersCSV(1, n))
+	bk := filepath.Join(dir, "leavers.backup.ndjson")
+	deleteWithBackup(t, url, in, bk)
+	srv.SeedUsage(fakecognito.UserCreation, 20*time.Minute, 5, 0)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stderr syncBuffer
+	var stdout bytes.Buffer
+	no := false
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"restore", "--from-backup", bk, "--endpoint-url", url, "--rate", "auto", "--read-rate", "5000",
+			"--usage-interval", "20ms", "--progress", "off", "--log-format", "json"},
+			Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: os.Getenv, StdinIsTerminal: &no, Now: srv.Now})
+	}()
+	waitFor(t, "the restore's first creates", 30*time.Second, func() bool { return srv.Executed("AdminCreateUser") >= 20 })
+	srv.RecordProduction(fakecognito.UserCreation, 540, 60)
+	srv.Advance(run.UsageLag + time.Minute)
+	waitFor(t, "a judged reading", 30*time.Second, func() bool {
+		return findLog(logLines(t, stderr.String()), "production is being throttled") != nil
+	})
+	cancel()
+	if code := <-done; code != ExitInterrupted {
+		t.Fatalf("exit %d, want %d (interrupted by the test)\n%s", code, ExitInterrupted, stderr.String())
+	}
+	cut := findLog(logLines(t, stderr.String()), "production is being throttled")
+	if cut["category"] != "UserCreation" || cut["production_throttled"].(float64) != 60 {
+		t.Errorf("ceiling line %v: want UserCreation's 60 throttled sign-ups", cut)
+	}
+	if rate, ceiling := cut["rate"].(float64), cut["ceiling"].(float64); ceiling <= 0 || ceiling > 0.8*rate+1e-6 {
+		t.Errorf("ceiling %v at rate %v: want the creates held under 80%% of their rate", ceiling, rate)
 	}
 }

@@ -50,7 +50,7 @@ func (p *plan) execute(ctx context.Context, store Storage, f *opened, a *admissi
 		return nil, err
 	}
 	writes, workers := p.limiters(a.account)
-	jobWrites, stopWatch := p.watchAccount(ctx, writes, a.account) // watch.go
+	jobWrites, stopWatch := p.watchAccount(ctx, writes, a.account, account.UserUpdate) // watch.go
 	defer stopWatch()
 	var gate *pace.Gate
 	if workers == 0 {
@@ -88,10 +88,12 @@ func (p *plan) execute(ctx context.Context, store Storage, f *opened, a *admissi
 		rw.Close()
 		return nil, err
 	}
-	if err := p.attachRestore(job, a.users, a.account); err != nil {
+	stopCreates, err := p.attachRestore(ctx, job, a.users, a.account)
+	if err != nil {
 		rw.Close()
 		return nil, err
 	}
+	defer stopCreates()
 	tl := startTimeline(ctx, p.log, job, f.files, f.resume) // timeline.go
 	p.logStart(f, a, writes, workers, gate)
 	in, closeIn, err := p.openReader(f.src)

@@ -127,22 +127,26 @@ func (p *plan) restoreRows() (input.Reader, func(), error) {
 	return p.backup.Users()
 }
 
-// attachRestore gives the job the backup and the create limiter.
-func (p *plan) attachRestore(job *batch.Job, users Backend, acct *accountPlan) error {
+// attachRestore gives the job the backup and the create limiter, watched
+// under --rate auto as writes are (watch.go), and returns what stops the
+// watch.
+func (p *plan) attachRestore(ctx context.Context, job *batch.Job, users Backend, acct *accountPlan) (func(), error) {
 	if p.o.Action != batch.Restore {
-		return nil
+		return func() {}, nil
 	}
-	job.Creates = p.createLimiter(acct)
 	job.Restore = &batch.Restorer{Backup: p.backup, Invite: p.o.ResendInvitation}
 	if users == nil {
-		return nil // no call will be made
+		job.Creates = p.createLimiter(acct)
+		return func() {}, nil // no call will be made
 	}
 	calls, ok := users.(restoreCalls)
 	if !ok {
-		return errors.New("restore: this backend cannot create users")
+		return func() {}, errors.New("restore: this backend cannot create users")
 	}
 	job.Restore.Users = calls
-	return nil
+	creates, stop := p.watchAccount(ctx, p.createLimiter(acct), acct, account.UserCreation)
+	job.Creates = creates
+	return stop, nil
 }
 
 // createLimiter paces AdminCreateUser, in the UserCreation category (shared

@@ -15,24 +15,23 @@ import (
 const UsageLag = 2 * time.Minute
 
 // watchAccount starts, for a --rate auto run whose pre-flight could read
-// production's load, the outer loop: every --usage-interval it reads the
-// write category's usage from CloudWatch and holds writes under a ceiling
-// while production is being throttled (account.Watch). It returns the
-// limiter the job writes through, which counts the job's own calls per
-// minute, and a stop that ends the loop and waits for it. Without the
-// first read (denied, no data) the loop stays off: the same reads would
-// fail again.
-func (r *run) watchAccount(ctx context.Context, writes *pace.Limiter, acct *accountPlan) (batch.Limiter, func()) {
-	// Restore's plan is of its creates, not of these writes: the outer loop
-	// watches UserUpdate only (README: what it cannot see).
-	acct = acct.of(account.UserUpdate)
+// production's load of cat, the outer loop: every --usage-interval it reads
+// cat's usage from CloudWatch and holds lim under a ceiling while
+// production is being throttled (account.Watch). A run watches the
+// category its plan is of: UserUpdate for writes, UserCreation for a
+// restore's creates. It returns the limiter the job calls through, which
+// counts the job's own calls per minute, and a stop that ends the loop and
+// waits for it. Without the first read (denied, no data) the loop stays
+// off: the same reads would fail again.
+func (r *run) watchAccount(ctx context.Context, lim *pace.Limiter, acct *accountPlan, cat account.Category) (batch.Limiter, func()) {
+	acct = acct.of(cat)
 	if acct == nil || acct.reader == nil || !acct.usageKnown || r.o.UsageInterval <= 0 || r.o.Rate != "auto" || r.o.DryRun {
-		return writes, func() {}
+		return lim, func() {}
 	}
 	own := account.NewOwn(r.now)
 	w := &account.Watch{
-		Reader: acct.reader, Category: account.UserUpdate, Every: r.o.UsageInterval, Lag: UsageLag,
-		Timeout: min(r.o.CallTimeout, maxAccountRead), Own: own, Limiter: writes, Outer: pace.DefaultOuter(),
+		Reader: acct.reader, Category: cat, Every: r.o.UsageInterval, Lag: UsageLag,
+		Timeout: min(r.o.CallTimeout, maxAccountRead), Own: own, Limiter: lim, Outer: pace.DefaultOuter(),
 		Now: r.now, Log: r.log,
 	}
 	wctx, cancel := context.WithCancel(ctx)
@@ -42,13 +41,13 @@ func (r *run) watchAccount(ctx context.Context, writes *pace.Limiter, acct *acco
 		defer wg.Done()
 		w.Run(wctx)
 	}()
-	return ownCounted{Limiter: writes, own: own}, func() {
+	return ownCounted{Limiter: lim, own: own}, func() {
 		cancel()
 		wg.Wait()
 	}
 }
 
-// ownCounted is the write limiter that also counts the job's answered
+// ownCounted is a limiter that also counts the job's answered
 // calls per minute, the part of the account's usage that is the job's.
 type ownCounted struct {
 	*pace.Limiter
