@@ -44,6 +44,20 @@ func seedRestorable(t *testing.T, srv *fakecognito.Server, n int) map[string]fak
 	return before
 }
 
+// deletedWithBackup seeds n restorable users, deletes them all with
+// --backup from a temporary directory it changes to, and returns the users
+// before, that directory, the input and the backup.
+func deletedWithBackup(t *testing.T, srv *fakecognito.Server, url string, n int) (before map[string]fakecognito.User, dir, in, bk string) {
+	t.Helper()
+	before = seedRestorable(t, srv, n)
+	dir = t.TempDir()
+	t.Chdir(dir)
+	in = writeFile(t, dir, "leavers.csv", usersCSV(1, n))
+	bk = filepath.Join(dir, "leavers.backup.ndjson")
+	deleteWithBackup(t, url, in, bk)
+	return before, dir, in, bk
+}
+
 // deleteWithBackup deletes every user of in, keeping the backup at bk.
 func deleteWithBackup(t *testing.T, url, in, bk string) {
 	t.Helper()
@@ -67,12 +81,7 @@ func TestRun_Restore_DeleteThenRestore_OverTheWire(t *testing.T) {
 	awsEnv(t)
 	const n = 20
 	srv, url := fake(t, fakecognito.Options{Seed: 3, ThrottleProb: 0.05}, 0)
-	before := seedRestorable(t, srv, n)
-	dir := t.TempDir()
-	t.Chdir(dir)
-	in := writeFile(t, dir, "leavers.csv", usersCSV(1, n))
-	bk := filepath.Join(dir, "leavers.backup.ndjson")
-	deleteWithBackup(t, url, in, bk)
+	before, dir, _, bk := deletedWithBackup(t, srv, url, n)
 	if got := srv.UserCount(testPool); got != 0 {
 		t.Fatalf("%d users left after the delete", got)
 	}
@@ -301,12 +310,7 @@ func TestRun_Restore_LostAnswerIsRepeated(t *testing.T) {
 	awsEnv(t)
 	const n = 20
 	srv, url := fake(t, fakecognito.Options{Seed: 11}, 0)
-	before := seedRestorable(t, srv, n)
-	dir := t.TempDir()
-	t.Chdir(dir)
-	in := writeFile(t, dir, "leavers.csv", usersCSV(1, n))
-	bk := filepath.Join(dir, "leavers.backup.ndjson")
-	deleteWithBackup(t, url, in, bk)
+	before, dir, _, bk := deletedWithBackup(t, srv, url, n)
 	if err := srv.DeleteGroup(testPool, "temp"); err != nil {
 		t.Fatal(err)
 	}
@@ -342,12 +346,7 @@ func TestRun_Restore_GuardsShardsAudit(t *testing.T) {
 	awsEnv(t)
 	const n = 12
 	srv, url := fake(t, fakecognito.Options{}, 0)
-	seedRestorable(t, srv, n)
-	dir := t.TempDir()
-	t.Chdir(dir)
-	in := writeFile(t, dir, "leavers.csv", usersCSV(1, n))
-	bk := filepath.Join(dir, "leavers.backup.ndjson")
-	deleteWithBackup(t, url, in, bk)
+	_, _, _, bk := deletedWithBackup(t, srv, url, n)
 	srv.Reset()
 
 	res := cogsweep(t.Context(), t, restoreArgs(url, bk, "--max-users", "5")...)

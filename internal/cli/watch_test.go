@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -47,6 +46,22 @@ func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) 
 	}
 }
 
+// startMain runs cogsweep with args in the background on the clock now,
+// and returns its log (read while it runs), its exit code once it ends, and
+// what interrupts it (called at the test's end too).
+func startMain(t *testing.T, now func() time.Time, args ...string) (*syncBuffer, <-chan int, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	stderr := &syncBuffer{}
+	done := make(chan int, 1)
+	no := false
+	go func() {
+		var stdout bytes.Buffer
+		done <- Main(ctx, args, Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: stderr, Getenv: os.Getenv, StdinIsTerminal: &no, Now: now})
+	}()
+	return stderr, done, cancel
+}
+
 // TestRun_OuterLoop runs delete --rate auto against a fake account whose
 // usage metrics the run reads every 20 ms (--usage-interval) on the fake's
 // clock. Mid-run, production's calls of the current minute are recorded,
@@ -72,18 +87,9 @@ func TestRun_OuterLoop(t *testing.T) {
 			dir := t.TempDir()
 			t.Chdir(dir)
 			in := writeFile(t, dir, "leavers.csv", usersCSV(1, rows))
-			ctx, cancel := context.WithCancel(t.Context())
-			defer cancel()
-			var stderr syncBuffer
-			var stdout bytes.Buffer
-			no := false
-			done := make(chan int, 1)
-			go func() {
-				done <- Main(ctx, []string{"delete", "--user-pool-id", testPool, "--confirm-pool-id", testPool, "--max-fraction", "1",
-					"--input", in, "--endpoint-url", url, "--rate", "auto", "--usage-interval", "20ms",
-					"--progress", "off", "--log-format", "json"},
-					Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: os.Getenv, StdinIsTerminal: &no, Now: srv.Now})
-			}()
+			stderr, done, cancel := startMain(t, srv.Now, "delete", "--user-pool-id", testPool, "--confirm-pool-id", testPool, "--max-fraction", "1",
+				"--input", in, "--endpoint-url", url, "--rate", "auto", "--usage-interval", "20ms",
+				"--progress", "off", "--log-format", "json")
 			waitFor(t, "the job's first deletes", 30*time.Second, func() bool { return srv.Executed("AdminDeleteUser") >= 20 })
 			srv.RecordProduction(fakecognito.UserUpdate, 600-tt.throttled, tt.throttled)
 			srv.Advance(run.UsageLag + time.Minute) // the minute is published and old enough
@@ -160,24 +166,10 @@ func TestRun_OuterLoop_Restore(t *testing.T) {
 	awsEnv(t)
 	const n = 3000
 	srv, url := fake(t, fakecognito.Options{AppliedQuotas: map[fakecognito.Category]float64{fakecognito.UserCreation: 50}}, 0)
-	seedRestorable(t, srv, n)
-	dir := t.TempDir()
-	t.Chdir(dir)
-	in := writeFile(t, dir, "leavers.csv", usersCSV(1, n))
-	bk := filepath.Join(dir, "leavers.backup.ndjson")
-	deleteWithBackup(t, url, in, bk)
+	_, _, _, bk := deletedWithBackup(t, srv, url, n)
 	srv.SeedUsage(fakecognito.UserCreation, 20*time.Minute, 5, 0)
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var stderr syncBuffer
-	var stdout bytes.Buffer
-	no := false
-	done := make(chan int, 1)
-	go func() {
-		done <- Main(ctx, []string{"restore", "--from-backup", bk, "--endpoint-url", url, "--rate", "auto", "--read-rate", "5000",
-			"--usage-interval", "20ms", "--progress", "off", "--log-format", "json"},
-			Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: os.Getenv, StdinIsTerminal: &no, Now: srv.Now})
-	}()
+	stderr, done, cancel := startMain(t, srv.Now, "restore", "--from-backup", bk, "--endpoint-url", url, "--rate", "auto", "--read-rate", "5000",
+		"--usage-interval", "20ms", "--progress", "off", "--log-format", "json")
 	waitFor(t, "the restore's first creates", 30*time.Second, func() bool { return srv.Executed("AdminCreateUser") >= 20 })
 	srv.RecordProduction(fakecognito.UserCreation, 540, 60)
 	srv.Advance(run.UsageLag + time.Minute)
