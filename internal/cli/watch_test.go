@@ -48,17 +48,23 @@ func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) 
 
 // startMain runs cogsweep with args in the background on the clock now,
 // and returns its log (read while it runs), its exit code once it ends, and
-// what interrupts it (called at the test's end too).
+// what interrupts it. A test that stops early interrupts it and waits for
+// it, so that its files are closed before the test's directory is removed.
 func startMain(t *testing.T, now func() time.Time, args ...string) (*syncBuffer, <-chan int, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(t.Context())
-	t.Cleanup(cancel)
 	stderr := &syncBuffer{}
 	done := make(chan int, 1)
+	ended := make(chan struct{})
 	no := false
 	go func() {
+		defer close(ended)
 		var stdout bytes.Buffer
 		done <- Main(ctx, args, Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: stderr, Getenv: os.Getenv, StdinIsTerminal: &no, Now: now})
 	}()
+	t.Cleanup(func() {
+		cancel()
+		<-ended
+	})
 	return stderr, done, cancel
 }
 
