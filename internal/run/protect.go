@@ -119,7 +119,7 @@ func protectRows(r io.Reader, format input.Format, set *protectSet) (int, error)
 			}
 		}
 		if row.Username == "" && row.Sub == "" {
-			// Skipped, it would protect nobody, silently.
+			// Skipping it would protect nobody, silently.
 			return n, fmt.Errorf("line %d: no username or sub", row.Line)
 		}
 		for _, name := range []string{row.Username, row.Sub} {

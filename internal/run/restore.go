@@ -135,8 +135,9 @@ func (p *plan) attachRestore(ctx context.Context, job *batch.Job, users Backend,
 		return func() {}, nil
 	}
 	job.Restore = &batch.Restorer{Backup: p.backup, Invite: p.o.ResendInvitation}
+	creates := p.createLimiter(acct)
+	job.Creates = creates
 	if users == nil {
-		job.Creates = p.createLimiter(acct)
 		return func() {}, nil // no call will be made
 	}
 	calls, ok := users.(restoreCalls)
@@ -144,8 +145,8 @@ func (p *plan) attachRestore(ctx context.Context, job *batch.Job, users Backend,
 		return func() {}, errors.New("restore: this backend cannot create users")
 	}
 	job.Restore.Users = calls
-	creates, stop := p.watchAccount(ctx, p.createLimiter(acct), acct, account.UserCreation)
-	job.Creates = creates
+	var stop func()
+	job.Creates, stop = p.watchAccount(ctx, creates, acct, account.UserCreation)
 	return stop, nil
 }
 
