@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -25,7 +26,39 @@ var (
 	matrixSeed  = flag.Uint64("matrix.seed", 1, "first seed each cell is played with")
 	matrixQuota = flag.Float64("matrix.quota", 25, "the server's quota, calls per second (the schedules scale with it)")
 	matrixSets  = flag.Int("matrix.sets", 1, "play the matrix on this many sets of seeds (the first from -matrix.seed, each next 100 on) and log how far they spread")
+	// The depths the matrix was not tuned on, e.g. "2,10,100": a check
+	// that the controller holds between and beyond them.
+	matrixDepths = flag.String("matrix.depths", "", "play the matrix on these bucket depths (comma-separated) instead of 1, 5, 25 and 50")
 )
+
+// matrixCells is sim.Matrix, on -matrix.depths if set, each cell at
+// -matrix.quota.
+func matrixCells(t *testing.T) []sim.Cell {
+	var depths []float64
+	for _, f := range strings.FieldsFunc(*matrixDepths, func(r rune) bool { return r == ',' }) {
+		d, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || d < 1 {
+			t.Fatalf("-matrix.depths: %q is not a depth of 1 or more", f)
+		}
+		depths = append(depths, d)
+	}
+	var cells []sim.Cell
+	for _, c := range sim.Matrix() {
+		c.Quota = *matrixQuota
+		if len(depths) == 0 {
+			cells = append(cells, c)
+			continue
+		}
+		if c.Depth != sim.Matrix()[0].Depth {
+			continue // one cell per pattern, schedule, length and latency
+		}
+		for _, d := range depths {
+			c.Depth = d
+			cells = append(cells, c)
+		}
+	}
+	return cells
+}
 
 type cellResult struct {
 	cell   sim.Cell
@@ -102,12 +135,11 @@ func TestAuto_Matrix(t *testing.T) {
 		t.Skip("the matrix takes tens of seconds")
 	}
 	var cells []sim.Cell
-	for _, c := range sim.Matrix() {
+	for _, c := range matrixCells(t) {
 		if raceOn && c.Length > time.Minute {
 			continue // the whole matrix runs without -race (.ci/run)
 		}
 		if strings.Contains(c.String(), *matrixOnly) {
-			c.Quota = *matrixQuota
 			cells = append(cells, c)
 		}
 	}
@@ -125,7 +157,7 @@ func TestAuto_Matrix(t *testing.T) {
 		t.Fatalf("read the cells that passed: %v", err)
 	}
 	// passingFile lists the cells that pass on the tuned seeds and quota.
-	tuned := *matrixSeed == 1 && *matrixQuota == 25
+	tuned := *matrixSeed == 1 && *matrixQuota == 25 && *matrixDepths == ""
 	var now []string
 	for _, r := range results {
 		if r.miss == "" {
@@ -187,7 +219,8 @@ func matrixMarkdown(results []cellResult) string {
 		"until its goal's time, at least 20x the ideal, and one cut off there is counted unfinished.\n\n" +
 		"Other sets than the tuned one: `-args -matrix.seed 101` (seeds 101-108), `-args -matrix.quota 40`. How far\n" +
 		"the verdicts move with the seeds alone: `-args -matrix.sets 6` plays six sets (seeds 1-8, 101-108, ... 501-508)\n" +
-		"and logs each set's summary and their spread; a change of the controller is a gain only beyond that spread.\n\n")
+		"and logs each set's summary and their spread; a change of the controller is a gain only beyond that spread.\n" +
+		"Depths it was not tuned on: `-args -matrix.depths 2,10,100` plays every cell on each of those depths instead.\n\n")
 	b.WriteString("| depth | production | cells passed | auto: mean time/ideal | auto: mean production served | oracle: mean time/ideal | oracle: mean production served |\n")
 	b.WriteString("| --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, k := range order {
@@ -301,4 +334,25 @@ func matrixSummary(results []cellResult) (passed int, mean float64, meanN int) {
 		mean /= float64(meanN)
 	}
 	return passed, mean, meanN
+}
+
+// TestMatrixCells_Depths: -matrix.depths plays every other dimension of the
+// matrix once on each depth asked for.
+func TestMatrixCells_Depths(t *testing.T) {
+	defer func(old string) { *matrixDepths = old }(*matrixDepths)
+	*matrixDepths = "2, 100"
+	cells := matrixCells(t)
+	if want := len(sim.Matrix()) / 2; len(cells) != want {
+		t.Fatalf("%d cells on two depths, want %d (half the matrix's four)", len(cells), want)
+	}
+	seen := map[string]int{}
+	for _, c := range cells {
+		if c.Depth != 2 && c.Depth != 100 {
+			t.Fatalf("cell %v: depth not asked for", c)
+		}
+		seen[c.String()]++
+	}
+	if len(seen) != len(cells) {
+		t.Fatalf("%d distinct cells of %d", len(seen), len(cells))
+	}
 }
