@@ -42,14 +42,15 @@ func matrixCells(t *testing.T) []sim.Cell {
 		}
 		depths = append(depths, d)
 	}
+	all := sim.Matrix()
 	var cells []sim.Cell
-	for _, c := range sim.Matrix() {
+	for _, c := range all {
 		c.Quota = *matrixQuota
 		if len(depths) == 0 {
 			cells = append(cells, c)
 			continue
 		}
-		if c.Depth != sim.Matrix()[0].Depth {
+		if c.Depth != all[0].Depth {
 			continue // one cell per pattern, schedule, length and latency
 		}
 		for _, d := range depths {
