@@ -172,7 +172,7 @@ allocates about 28 KB a call; GC is 7-10% of the samples), which the bare loop p
 0.65-0.7 s, about 13 µs a row. The worker's bookkeeping around each call is 0.35-0.38 s: the per-call timeout
 context with its clock reads is 0.11 s, and the checkpoint's intent is 0.05-0.08 s. The collector is 0.21 s: the
 report's write(2) is 0.09-0.14 s and the group fsync 0.03-0.05 s. The reader is 0.07-0.13 s. No single part is
-more than 2.5% of the whole, and the two largest (the intent before the call, the outcome's write(2) as the row
-finishes) are what the contract requires. Timed with /usr/bin/time in the same session, alternating with the bare
+more than 2.5% of the whole. Two of the largest, the intent before the call and the outcome's write(2) as the row
+finishes, are what the contract requires; the timeout is what ends a call that hangs. Timed with /usr/bin/time in the same session, alternating with the bare
 loop: 88-98 µs of CPU a row for the loop, 103-130 µs for cogsweep. The spread between runs is as large as the gap.
 `
